@@ -26,6 +26,10 @@ void gw_clock_format(int64_t ms, char out[GW_TIME_LEN])
     time_t secs = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    snprintf(out, GW_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    char secs_part[GW_TIME_LEN];
+    if (strftime(secs_part, sizeof(secs_part), "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
+        snprintf(out, GW_TIME_LEN, "1970-01-01T00:00:00.000Z");
+        return;
+    }
+    snprintf(out, GW_TIME_LEN, "%.19s.%03uZ", secs_part, (unsigned)(ms % 1000) % 1000u);
 }

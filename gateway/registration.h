@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gateway/log.h"
 #include "gateway/outcome.h"
 
 enum gw_reg_state {
@@ -19,22 +20,21 @@ enum gw_reg_state {
 
 struct gw_reg_view {
     enum gw_reg_state state;
-    char aor[256];                /* the address of record we register */
+    char aor[256]; /* the address of record we register */
     char registrar[256];
-    struct gw_sip_answer last;    /* the last final answer (status 0 before the first) */
-    unsigned granted_expires;     /* seconds the registrar granted, 0 if none */
-    int64_t registered_at_ms;     /* wall clock of the last 2xx, 0 if none */
-    int64_t expires_at_ms;        /* wall clock when the binding runs out, 0 if none */
-    int64_t next_attempt_ms;      /* wall clock of the next REGISTER (refresh or retry), 0 */
-    unsigned failures;            /* consecutive failed attempts */
-    char detail[256];             /* why we are in this state, in plain words */
+    struct gw_sip_answer last; /* the last final answer (status 0 before the first) */
+    unsigned granted_expires;  /* seconds the registrar granted, 0 if none */
+    int64_t registered_at_ms;  /* wall clock of the last 2xx, 0 if none */
+    int64_t expires_at_ms;     /* wall clock when the binding runs out, 0 if none */
+    int64_t next_attempt_ms;   /* wall clock of the next REGISTER (refresh or retry), 0 */
+    unsigned failures;         /* consecutive failed attempts */
+    char detail[256];          /* why we are in this state, in plain words */
 };
 
 struct gw_registration;
 
 /* Creates the shared record in state `initial`. Returns 0 or ENOMEM. */
-int gw_registration_create(struct gw_registration **out, enum gw_reg_state initial)
-    GW_MUST_CHECK;
+int gw_registration_create(struct gw_registration **out, enum gw_reg_state initial) GW_MUST_CHECK;
 
 /* Accepts NULL. */
 void gw_registration_free(struct gw_registration *reg);

@@ -5,10 +5,14 @@
 #include <string.h>
 
 static const char *const names[GW_STATUS_COUNT] = {
-    [GW_STATUS_QUEUED] = "queued",       [GW_STATUS_SENDING] = "sending",
-    [GW_STATUS_SENT] = "sent",           [GW_STATUS_DELIVERED] = "delivered",
-    [GW_STATUS_UNDELIVERED] = "undelivered", [GW_STATUS_FAILED] = "failed",
-    [GW_STATUS_EXPIRED] = "expired",     [GW_STATUS_RECEIVED] = "received",
+    [GW_STATUS_QUEUED] = "queued",
+    [GW_STATUS_SENDING] = "sending",
+    [GW_STATUS_SENT] = "sent",
+    [GW_STATUS_DELIVERED] = "delivered",
+    [GW_STATUS_UNDELIVERED] = "undelivered",
+    [GW_STATUS_FAILED] = "failed",
+    [GW_STATUS_EXPIRED] = "expired",
+    [GW_STATUS_RECEIVED] = "received",
 };
 
 #define BIT(s) (1u << (s))

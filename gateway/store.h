@@ -52,7 +52,7 @@ struct gw_msg_view {
     int64_t created_at_ms, updated_at_ms, expires_at_ms;
     int64_t next_attempt_ms; /* queued: when the next attempt may start */
     unsigned attempts;
-    bool has_answer;            /* answer holds the last final SIP answer */
+    bool has_answer; /* answer holds the last final SIP answer */
     struct gw_sip_answer answer;
     char error_code[GW_CODE_LEN]; /* "" unless failed/expired or retrying after an error */
 };
@@ -65,10 +65,10 @@ struct gw_msg_event {
 };
 
 struct gw_store_stats {
-    bool healthy;                  /* the last commit succeeded */
+    bool healthy; /* the last commit succeeded */
     char last_error[GW_DETAIL_LEN];
-    unsigned queued, sending;      /* outbound messages in these states */
-    unsigned backlog;              /* submissions waiting for the writer */
+    unsigned queued, sending; /* outbound messages in these states */
+    unsigned backlog;         /* submissions waiting for the writer */
     int64_t last_commit_ms;
 };
 
@@ -89,13 +89,13 @@ struct gw_store;
 
 /* Opens (and creates) the store at path; opt may be NULL for the defaults. Messages left
  * "sending" by an earlier run go back to "queued" (at-least-once). Returns 0, ENOMEM or EIO. */
-int gw_store_open(struct gw_store **out, const char *path, const struct gw_store_options *opt)
-    GW_MUST_CHECK;
+int gw_store_open(struct gw_store **out, const char *path,
+                  const struct gw_store_options *opt) GW_MUST_CHECK;
 
 /* Starts the writer thread. It dispatches due messages into q while reg says ready (reg may
  * be NULL: always ready). Borrows q and reg until gw_store_stop. Returns 0 or an errno. */
-int gw_store_start(struct gw_store *s, struct gw_queue *q, struct gw_registration *reg)
-    GW_MUST_CHECK;
+int gw_store_start(struct gw_store *s, struct gw_queue *q,
+                   struct gw_registration *reg) GW_MUST_CHECK;
 
 /* Commits what is pending and joins the writer thread. Submissions after this get ESHUTDOWN.
  * Accepts a store that was never started. */
