@@ -13,15 +13,15 @@
 
 /* A final answer to a MESSAGE (or REGISTER), copied out of the SIP stack. */
 struct gw_sip_answer {
-    int status;                          /* 200..699, >= 900 for stack errors, 0 no answer */
+    int status; /* 200..699, >= 900 for stack errors, 0 no answer */
     char phrase[GW_SIP_TEXT];
     char call_id[GW_SIP_TEXT];
-    char reason_protocol[16];            /* "Q.850", "SIP" or "" when absent */
-    int reason_cause;                    /* -1 when absent */
+    char reason_protocol[16]; /* "Q.850", "SIP" or "" when absent */
+    int reason_cause;         /* -1 when absent */
     char reason_text[GW_SIP_TEXT];
-    int warning_code;                    /* -1 when absent */
+    int warning_code; /* -1 when absent */
     char warning_text[GW_SIP_TEXT];
-    int retry_after;                     /* seconds, -1 when absent */
+    int retry_after; /* seconds, -1 when absent */
 };
 
 struct gw_outcome {

@@ -20,12 +20,17 @@ struct gw_text_info {
     unsigned segments; /* SMS parts the network needs */
 };
 
-/* Analyses len bytes of text. Rejects (EINVAL) an empty text, invalid UTF-8 (bad sequences,
- * overlong forms, surrogates, code points above U+10FFFF), NUL and the C0 control characters
- * other than TAB, LF and CR, and DEL. Any thread. Returns 0 or EINVAL. */
+/* Analyses len bytes of text (borrowed; need not be NUL-terminated). GSM-7 is chosen when every
+ * character is in the default alphabet or the extension table, else UCS-2. segments counts
+ * parts by filling them in order: 160 septets or 70 UTF-16 units fit one SMS; longer texts go
+ * in parts of 153 or 67, and a character that does not fit whole starts the next part.
+ * Rejects (EINVAL) an empty text, a NULL argument, more than UINT_MAX / 2 bytes, invalid UTF-8
+ * (bad or truncated sequences, overlong forms, surrogates, code points above U+10FFFF), NUL,
+ * the C0 control characters other than TAB, LF and CR, and DEL. *out is written only on
+ * success. Any thread. Returns 0 or EINVAL. */
 int gw_text_analyse(const char *text, size_t len, struct gw_text_info *out) GW_MUST_CHECK;
 
-/* "GSM-7" or "UCS-2". */
+/* "GSM-7" or "UCS-2" (a static string). */
 const char *gw_text_encoding_name(enum gw_text_encoding enc);
 
 #endif
