@@ -29,8 +29,8 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 ALL_SRC  := $(wildcard gateway/*.[ch] sip/*.[ch] http/*.[ch] tests/unit/*.[ch] tests/tools/*.c)
 
-.PHONY: all deps test check check-unit check-integration run asan tsan lint format format-check \
-        bench clean
+.PHONY: all deps test check check-unit check-integration run asan tsan fuzz lint format \
+        format-check bench clean
 .DELETE_ON_ERROR:
 
 all: $(B)/smsgw $(UNIT_BIN) $(TOOL_BIN)
@@ -86,6 +86,18 @@ asan: deps
 
 tsan: deps
 	@$(MAKE) --no-print-directory B=build-tsan OPT='-O1 -g' SAN='-fsanitize=thread' check
+
+# libFuzzer targets (clang + libclang-rt-14-dev), each run briefly on its seed corpus.
+FUZZ_TIME ?= 20
+fuzz:
+	@mkdir -p build-fuzz
+	@for t in $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)); do \
+	    clang -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	        -fno-sanitize-recover=all gateway/$$t.c tests/fuzz/fuzz_$$t.c -o build-fuzz/fuzz_$$t \
+	    && mkdir -p build-fuzz/corpus-$$t \
+	    && build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) build-fuzz/corpus-$$t \
+	        tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 lint:
 	cppcheck --enable=warning,portability --error-exitcode=1 --inline-suppr --quiet \
