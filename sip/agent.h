@@ -14,9 +14,8 @@ struct gw_sip_agent;
 
 /* Starts the SIP thread and waits until its stack is bound (or failed). Borrows every
  * argument until gw_sip_agent_stop. Main thread. Returns 0, EADDRINUSE, EINVAL or ENOMEM. */
-int gw_sip_agent_start(struct gw_sip_agent **out, const struct gw_config *cfg,
-                       struct gw_queue *q, struct gw_store *store,
-                       struct gw_registration *reg) GW_MUST_CHECK;
+int gw_sip_agent_start(struct gw_sip_agent **out, const struct gw_config *cfg, struct gw_queue *q,
+                       struct gw_store *store, struct gw_registration *reg) GW_MUST_CHECK;
 
 /* Pushes a STOP job, waits for the un-REGISTER (bounded) and joins the thread, then frees.
  * Main thread. Accepts NULL. */
