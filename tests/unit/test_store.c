@@ -105,7 +105,7 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Waits (bounded) for a job to appear in the queue. */
+/* Waits (bounded) for a job to appear in the queue; fails the test when none comes. */
 static struct gw_job *pop_job(struct gw_queue *q)
 {
     for (int i = 0; i < 300; i++) {
@@ -114,7 +114,8 @@ static struct gw_job *pop_job(struct gw_queue *q)
             return job;
         usleep(10000);
     }
-    return NULL;
+    fail_msg("no job reached the queue within 3 s");
+    abort(); /* not reached: tells the compiler the result is never NULL */
 }
 
 /* Waits (bounded) until message id reaches status. */
