@@ -32,6 +32,7 @@ ALL_SRC  := $(wildcard gateway/*.[ch] sip/*.[ch] http/*.[ch] tests/unit/*.[ch] t
 .PHONY: all deps test check check-unit check-integration run asan tsan fuzz lint format \
         format-check bench clean
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(B)/smsgw $(UNIT_BIN) $(TOOL_BIN)
 

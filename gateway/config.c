@@ -78,6 +78,7 @@ static const char *check_user(const char *v);
 static const char *check_quotable(const char *v);
 static const char *check_local(const char *v);
 static const char *check_template(const char *v);
+static const char *check_identity(const char *v);
 
 #define FIELD(f) offsetof(struct gw_config, f), sizeof(((struct gw_config *)0)->f)
 /* Row contents; the table puts each in braces. */
@@ -106,6 +107,8 @@ static const struct key keys[] = {
     {NUM("sip", "timeout", sip.timeout, 1, 3600, "60")},
     {STR("sip", "ca_file", sip.ca_file, NULL, 0, "")},
     {FN("sip", "tls_verify", set_bool, sip.tls_verify, "yes")},
+    {STR("sip", "p_asserted_identity", sip.p_asserted_identity, check_identity, 0, "")},
+    {STR("sip", "p_preferred_identity", sip.p_preferred_identity, check_identity, 0, "")},
     {STR("store", "path", store.path, NULL, F_NONEMPTY, "smsgw.db")},
     {LIST("api", "keys", set_keys, api.keys)},
     {FN("api", "default_country_code", set_cc, api.default_country_code, "")},
@@ -114,6 +117,7 @@ static const struct key keys[] = {
     {NUM("limits", "max_text_segments", limits.max_segments, 1, 50, "10")},
     {NUM("limits", "queue_depth", limits.queue_depth, 1, 1000000, "4096")},
     {NUM("limits", "max_inflight", limits.max_inflight, 1, 100000, "256")},
+    {NUM("limits", "send_rate", limits.send_rate, 0, 100000, "0")},
     /* validity_default <= validity_max is checked once both are known */
     {NUM("limits", "validity_default", limits.validity_default, 60, 2592000, "86400")},
     {NUM("limits", "validity_max", limits.validity_max, 60, 2592000, "259200")},
@@ -277,6 +281,18 @@ static const char *check_quotable(const char *v)
 {
     if (strpbrk(v, "\"\\"))
         return "must not contain '\"' or '\\'";
+    return NULL;
+}
+
+/* An identity header value: a sip:, sips: or tel: URI that cannot break out of the header. */
+static const char *check_identity(const char *v)
+{
+    if (v[0] == '\0')
+        return NULL;
+    if (strncmp(v, "sip:", 4) != 0 && strncmp(v, "sips:", 5) != 0 && strncmp(v, "tel:", 4) != 0)
+        return "must be a sip:, sips: or tel: URI";
+    if (strpbrk(v, " <>\",\\"))
+        return "must not contain spaces, '<', '>', '\"', ',' or '\\'";
     return NULL;
 }
 

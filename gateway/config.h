@@ -45,6 +45,8 @@ struct gw_config {
         unsigned timeout;               /* per-message deadline, seconds, default 60, 1..3600 */
         char ca_file[GW_CFG_STR];       /* TLS trust anchors, default empty = system default */
         bool tls_verify;                /* default yes */
+        char p_asserted_identity[GW_CFG_STR];  /* URI for P-Asserted-Identity, default empty */
+        char p_preferred_identity[GW_CFG_STR]; /* URI for P-Preferred-Identity, default empty */
     } sip;
     struct {
         char path[GW_CFG_STR]; /* SQLite file, default "smsgw.db" */
@@ -61,10 +63,11 @@ struct gw_config {
         unsigned nsenders;
     } api;
     struct {
-        size_t max_body;           /* "max_body_bytes", default 16384, 256..1048576 */
-        unsigned max_segments;     /* "max_text_segments", default 10, 1..50 */
-        unsigned queue_depth;      /* "queue_depth", default 4096, 1..1000000 */
-        unsigned max_inflight;     /* "max_inflight", MESSAGEs in flight, default 256, 1..100000 */
+        size_t max_body;       /* "max_body_bytes", default 16384, 256..1048576 */
+        unsigned max_segments; /* "max_text_segments", default 10, 1..50 */
+        unsigned queue_depth;  /* "queue_depth", default 4096, 1..1000000 */
+        unsigned max_inflight; /* "max_inflight", MESSAGEs in flight, default 256, 1..100000 */
+        unsigned send_rate;    /* "send_rate", MESSAGEs per second to the operator, 0 = no limit */
         unsigned validity_default; /* seconds, default 86400, 60..validity_max */
         unsigned validity_max;     /* seconds, default 259200, 60..2592000 */
     } limits;

@@ -142,6 +142,8 @@ static const char full_file[] = "[http]\n"
                                 "timeout = 3600\n"
                                 "ca_file = /etc/ssl/operator.pem\n"
                                 "tls_verify = false\n"
+                                "p_asserted_identity = tel:+4930123456\n"
+                                "p_preferred_identity = sip:+4930123456@ims.example\n"
                                 "[store]\n"
                                 "path = /var/lib/smsgw/messages.db\n"
                                 "[api]\n"
@@ -184,6 +186,8 @@ static void test_full_file(void **state)
     assert_int_equal(c->sip.timeout, 3600);
     assert_string_equal(c->sip.ca_file, "/etc/ssl/operator.pem");
     assert_false(c->sip.tls_verify);
+    assert_string_equal(c->sip.p_asserted_identity, "tel:+4930123456");
+    assert_string_equal(c->sip.p_preferred_identity, "sip:+4930123456@ims.example");
     assert_string_equal(c->store.path, "/var/lib/smsgw/messages.db");
     assert_int_equal(c->api.nkeys, 2);
     assert_string_equal(c->api.keys[0], HASH_A);
@@ -269,6 +273,12 @@ static const struct {
     {MIN_SIP "timeout = 0\n", 5, "[sip] timeout: must be a number from 1 to 3600"},
     {MIN_SIP "register = maybe\n", 5, "[sip] register: must be yes or no"},
     {MIN_SIP "tls_verify = 2\n", 5, "[sip] tls_verify: must be yes or no"},
+    {MIN_SIP "p_asserted_identity = +4930123456\n", 5,
+     "[sip] p_asserted_identity: must be a sip:, sips: or tel: URI"},
+    {MIN_SIP "p_preferred_identity = <sip:a@b>\n", 5,
+     "[sip] p_preferred_identity: must be a sip:, sips: or tel: URI"},
+    {MIN_SIP "p_asserted_identity = sip:a@b>, <sip:evil@x\n", 5,
+     "[sip] p_asserted_identity: must not contain spaces, '<', '>', '\"', ',' or '\\'"},
     {MIN_SIP "transport = sctp\n", 5, "[sip] transport: must be udp, tcp or tls"},
     {MIN_SIP "local = 127.0.0.1:x\n", 5, "[sip] local: must end in a port from 0 to 65535"},
     {MIN_SIP "local =\n", 5, "[sip] local: must not be empty"},
@@ -313,6 +323,8 @@ static const struct {
      "[limits] max_text_segments: must be a number from 1 to 50"},
     {MIN_SIP "[limits]\nqueue_depth = 0\n", 6,
      "[limits] queue_depth: must be a number from 1 to 1000000"},
+    {MIN_SIP "[limits]\nsend_rate = -1\n", 6,
+     "[limits] send_rate: must be a number from 0 to 100000"},
     {MIN_SIP "[limits]\nmax_inflight = 100001\n", 6,
      "[limits] max_inflight: must be a number from 1 to 100000"},
     {MIN_SIP "[limits]\nvalidity_default = 59\n", 6,
