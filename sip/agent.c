@@ -166,6 +166,17 @@ static int bind_url(const struct gw_config *cfg, char *out, size_t len)
     return n < 0 || (size_t)n >= len ? EMSGSIZE : 0;
 }
 
+/* P-Asserted-Identity / P-Preferred-Identity (RFC 3325) for every MESSAGE, when configured. */
+static void set_identity_headers(struct gw_sip_agent *ag)
+{
+    const struct gw_config *cfg = ag->cfg;
+    const char *pai = cfg->sip.p_asserted_identity, *ppi = cfg->sip.p_preferred_identity;
+    snprintf(ag->identity_headers, sizeof(ag->identity_headers), "%s%s%s%s%s%s%s",
+             pai[0] ? "P-Asserted-Identity: <" : "", pai, pai[0] ? ">" : "",
+             pai[0] && ppi[0] ? "\r\n" : "", ppi[0] ? "P-Preferred-Identity: <" : "", ppi,
+             ppi[0] ? ">" : "");
+}
+
 static int create_stack(struct gw_sip_agent *ag)
 {
     const struct gw_config *cfg = ag->cfg;
@@ -184,6 +195,7 @@ static int create_stack(struct gw_sip_agent *ag)
         return err;
     }
     snprintf(ua, sizeof(ua), "smsgw/%s", GW_VERSION);
+    set_identity_headers(ag);
     ag->nua = nua_create(ag->root, on_event, ag, NUTAG_URL(url), SIPTAG_FROM_STR(ag->identity),
                          NUTAG_PROXY(ag->proxy), NUTAG_USER_AGENT(ua),
                          NUTAG_OUTBOUND("no-validate no-options-keepalive no-natify"),

@@ -64,16 +64,54 @@ static void on_deadline(struct gw_sip_agent *ag, su_timer_t *t, void *arg)
 static int make_handle(struct gw_sip_agent *ag, struct gw_sip_send *snd)
 {
     const struct gw_config *cfg = ag->cfg;
-    char ruri[GW_CFG_STR * 2], to[GW_CFG_STR * 2 + 2], from[GW_CFG_STR * 2 + 2];
-    if (gw_number_format_uri(cfg->sip.recipient_uri, snd->job->to, cfg->sip.domain, ruri,
-                             sizeof(ruri)) != 0)
+    char to[GW_CFG_STR * 2 + 2], from[GW_CFG_STR * 2 + 2];
+    if (gw_number_format_uri(cfg->sip.recipient_uri, snd->job->to, cfg->sip.domain, snd->ruri,
+                             sizeof(snd->ruri)) != 0)
         return EINVAL;
-    snprintf(to, sizeof(to), "<%s>", ruri);
+    snprintf(to, sizeof(to), "<%s>", snd->ruri);
     if (snd->job->from[0])
         snprintf(from, sizeof(from), "<sip:%s@%s;user=phone>", snd->job->from, cfg->sip.domain);
-    snd->nh = nua_handle(ag->nua, &snd->h, NUTAG_URL(ruri), SIPTAG_TO_STR(to),
+    snd->nh = nua_handle(ag->nua, &snd->h, NUTAG_URL(snd->ruri), SIPTAG_TO_STR(to),
                          TAG_IF(snd->job->from[0], SIPTAG_FROM_STR(from)), TAG_END());
     return snd->nh ? 0 : EINVAL;
+}
+
+/* Sends the MESSAGE; with authz, as the answer to a `status` (401/407) challenge. */
+static void send_request(struct gw_sip_agent *ag, struct gw_sip_send *snd, int status,
+                         const char *authz)
+{
+    nua_message(snd->nh, SIPTAG_CONTENT_TYPE_STR("text/plain;charset=UTF-8"),
+                SIPTAG_PAYLOAD_STR(snd->job->text),
+                TAG_IF(ag->identity_headers[0], SIPTAG_HEADER_STR(ag->identity_headers)),
+                TAG_IF(authz && status == 401, SIPTAG_AUTHORIZATION_STR(authz)),
+                TAG_IF(authz && status == 407, SIPTAG_PROXY_AUTHORIZATION_STR(authz)), TAG_END());
+}
+
+/* Answers a 401/407 once (plus one stale=true re-challenge of our own digest). Returns true
+ * when the request went out again. */
+static bool answer_challenge(struct gw_sip_agent *ag, struct gw_sip_send *snd, int status,
+                             const sip_t *sip)
+{
+    struct gw_digest_challenge ch;
+    bool own = gw_sip_pick_challenge(status, sip, &ch) == 0 && gw_sip_needs_own_digest(&ch);
+    if (!own) {
+        if (snd->challenges > 0 || gw_sip_authenticate(ag, snd->nh, status, sip) != 0)
+            return false;
+        snd->challenges++;
+        return true;
+    }
+    if (snd->challenges > 0 && (!ch.stale || snd->stale_answered))
+        return false;
+    char authz[GW_DIGEST_ANSWER_MAX];
+    if (gw_sip_own_authorization(ag, &ch, "MESSAGE", snd->ruri, snd->job->text, snd->job->text_len,
+                                 authz, sizeof(authz)) != 0)
+        return false;
+    snd->stale_answered = snd->challenges > 0;
+    snd->challenges++;
+    GW_LOG_DEBUG("id=%s answering a %s challenge ourselves", snd->job->id,
+                 gw_digest_alg_name(ch.alg));
+    send_request(ag, snd, status, authz);
+    return true;
 }
 
 void gw_sip_send_start(struct gw_sip_agent *ag, struct gw_job *job)
@@ -112,8 +150,7 @@ void gw_sip_send_start(struct gw_sip_agent *ag, struct gw_job *job)
         return;
     }
     GW_LOG_DEBUG("id=%s attempt=%u MESSAGE to=%s", job->id, job->attempt, job->to);
-    nua_message(snd->nh, SIPTAG_CONTENT_TYPE_STR("text/plain;charset=UTF-8"),
-                SIPTAG_PAYLOAD_STR(job->text), TAG_END());
+    send_request(ag, snd, 0, NULL);
 }
 
 void gw_sip_send_event(struct gw_sip_agent *ag, struct gw_sip_send *snd, nua_event_t event,
@@ -123,11 +160,9 @@ void gw_sip_send_event(struct gw_sip_agent *ag, struct gw_sip_send *snd, nua_eve
         return;
     if (status < 200)
         return;
-    if (event == nua_r_message && (status == 401 || status == 407) && snd->challenges == 0 &&
-        gw_sip_authenticate(ag, snd->nh, status, sip) == 0) {
-        snd->challenges++;
+    if (event == nua_r_message && (status == 401 || status == 407) &&
+        answer_challenge(ag, snd, status, sip))
         return;
-    }
     /* 904 from nua_r_authenticate: the challenge could not be answered; the 407 is final. */
     struct gw_sip_answer a;
     gw_sip_copy_answer(status, phrase, sip, &a);

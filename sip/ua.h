@@ -28,6 +28,7 @@ struct gw_sip_hctx;
 #include "gateway/queue.h"
 #include "gateway/registration.h"
 #include "gateway/store.h"
+#include "sip/digest.h"
 
 enum gw_sip_hkind {
     GW_SIP_H_REGISTER = 1,
@@ -47,6 +48,8 @@ struct gw_sip_send {
     nua_handle_t *nh;
     su_timer_t *deadline;
     unsigned challenges; /* 401/407 answered for this attempt */
+    bool stale_answered; /* our own digest answered one stale=true re-challenge */
+    char ruri[GW_CFG_STR * 2];
     struct gw_sip_send *prev, *next;
 };
 
@@ -83,6 +86,7 @@ struct gw_sip_agent {
     char identity[GW_CFG_STR]; /* "sip:user@domain" */
     char proxy[GW_CFG_STR];    /* the proxy URI with its host resolved to an address */
     char registrar[GW_CFG_STR];
+    char identity_headers[GW_CFG_STR * 2 + 64]; /* P-Asserted/P-Preferred-Identity, or "" */
     unsigned inflight;
     struct gw_sip_send *sends; /* list of MESSAGEs in flight */
     struct gw_sip_reg reg;
@@ -100,6 +104,13 @@ void gw_sip_copy_answer(int status, const char *phrase, const sip_t *sip,
 /* Answers one 401/407 on nh with our credentials. Returns 0, or ENOENT when the response has
  * no usable Digest challenge or we have no password. */
 int gw_sip_authenticate(struct gw_sip_agent *ag, nua_handle_t *nh, int status, const sip_t *sip);
+
+/* challenge.c: challenges Sofia cannot answer (SHA-256, SHA-512-256). */
+int gw_sip_pick_challenge(int status, const sip_t *sip, struct gw_digest_challenge *out);
+bool gw_sip_needs_own_digest(const struct gw_digest_challenge *ch);
+int gw_sip_own_authorization(struct gw_sip_agent *ag, const struct gw_digest_challenge *ch,
+                             const char *method, const char *uri, const char *body, size_t body_len,
+                             char *out, size_t outlen);
 
 /* send.c */
 void gw_sip_send_start(struct gw_sip_agent *ag, struct gw_job *job);
