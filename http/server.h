@@ -21,8 +21,8 @@ struct gw_http_server;
 
 /* Binds cfg->http.host:port and starts serving. Main thread.
  * Returns 0, EADDRINUSE, EINVAL (bad address) or ENOMEM. */
-int gw_http_server_start(struct gw_http_server **out, const struct gw_http_deps *deps)
-    GW_MUST_CHECK;
+int gw_http_server_start(struct gw_http_server **out,
+                         const struct gw_http_deps *deps) GW_MUST_CHECK;
 
 /* Stops accepting, finishes or answers every suspended request, stops the daemon and frees
  * the server. Main thread. Accepts NULL. */

@@ -1,0 +1,30 @@
+/* API keys: "Authorization: Bearer <key>" checked against the SHA-256 hashes in [api] keys,
+ * in constant time, plus the rule that an API without keys is served on loopback only. Keys
+ * are never logged or copied. */
+#ifndef GW_HTTP_AUTH_H
+#define GW_HTTP_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gateway/config.h"
+
+#define GW_AUTH_MAX_KEY 512 /* longer bearer tokens are refused without hashing */
+
+/* True when cfg has at least one API key, i.e. requests must authenticate. */
+bool gw_auth_required(const struct gw_config *cfg);
+
+/* True when the Authorization header value (NULL when absent) carries a bearer token whose
+ * SHA-256 (lower-case hex) equals one of cfg->api.keys. The scheme name is case-insensitive.
+ * Every configured hash is compared, each with CRYPTO_memcmp, so the time does not depend on
+ * which key matched. Also true when no keys are configured. Any thread; borrows both. */
+bool gw_auth_check(const struct gw_config *cfg, const char *authorization);
+
+/* True when host (as in [http] listen) can only be reached from this machine: "localhost",
+ * 127.0.0.0/8, ::1 or ::ffff:127.x.y.z. An empty host (every address) is not. */
+bool gw_auth_loopback(const char *host);
+
+/* Writes SHA-256 of len bytes at data into out. Any thread. Returns 0 or EIO. */
+int gw_auth_sha256(const void *data, size_t len, unsigned char out[32]) GW_MUST_CHECK;
+
+#endif
