@@ -103,7 +103,8 @@ fuzz:
 lint:
 	cppcheck --enable=warning,portability --error-exitcode=1 --inline-suppr --quiet \
 	    -I. -D__GNUC__ --std=c11 gateway sip http
-	clang-tidy --quiet $(filter %.c,$(ALL_SRC)) -- -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS)
+	clang-tidy --quiet $(filter %.c,$(ALL_SRC)) -- -std=c11 -D_GNU_SOURCE -DGW_VERSION='"lint"' -I. \
+	    $(PKG_CFLAGS)
 
 format:
 	clang-format -i $(ALL_SRC)

@@ -47,7 +47,7 @@ int gw_queue_create(struct gw_queue **out, unsigned capacity)
         goto out;
     }
     q->efd = -1;
-    q->ring = calloc((size_t)capacity + 1, sizeof(*q->ring));
+    q->ring = calloc((size_t)capacity + 1, sizeof(struct gw_job *));
     if (!q->ring) {
         err = ENOMEM;
         goto out;
