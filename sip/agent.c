@@ -6,6 +6,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <openssl/x509.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/tport_tag.h>
 
@@ -177,11 +179,61 @@ static void set_identity_headers(struct gw_sip_agent *ag)
              ppi[0] ? ">" : "");
 }
 
+/* Sofia takes its TLS tls_trust_dir from a directory (TPTAG_CERTIFICATE: DIR/cafile.pem), while
+ * [sip] ca_file names a PEM file and empty means the system's default CA file. So a private
+ * directory gets a cafile.pem link to the file we mean. Sofia loads it while the stack is
+ * created; the directory goes right after. dir is "" when there is nothing to trust.
+ * Returns 0, ENOENT (no such ca_file) or an errno. */
+static int make_trust_dir(const struct gw_config *cfg, char *dir, size_t len)
+{
+    const char *ca = cfg->sip.ca_file[0] ? cfg->sip.ca_file : X509_get_default_cert_file();
+    const char *tmp = getenv("TMPDIR");
+    char target[PATH_MAX], link[PATH_MAX + 16];
+    dir[0] = '\0';
+    if (!realpath(ca, target)) {
+        if (!cfg->sip.ca_file[0]) { /* tls_verify = no may not need one */
+            GW_LOG_WARN("no system CA file %s: TLS peers cannot be verified", ca);
+            return 0;
+        }
+        GW_LOG_ERR("TLS CA file %s: %s", ca, strerror(errno));
+        return ENOENT;
+    }
+    int n = snprintf(dir, len, "%s/smsgw-tls.XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
+    if (n < 0 || (size_t)n >= len)
+        return ENAMETOOLONG;
+    if (!mkdtemp(dir)) {
+        int err = errno;
+        dir[0] = '\0';
+        return err;
+    }
+    n = snprintf(link, sizeof(link), "%s/cafile.pem", dir);
+    if (n < 0 || (size_t)n >= sizeof(link) || symlink(target, link) != 0) {
+        int err = n < 0 || (size_t)n >= sizeof(link) ? ENAMETOOLONG : errno;
+        rmdir(dir);
+        dir[0] = '\0';
+        return err;
+    }
+    GW_LOG_DEBUG("TLS peers are checked against %s", target);
+    return 0;
+}
+
+static void remove_trust_dir(const char *dir)
+{
+    char link[PATH_MAX + 16];
+    if (!dir[0])
+        return;
+    int n = snprintf(link, sizeof(link), "%s/cafile.pem", dir);
+    if (n > 0 && (size_t)n < sizeof(link))
+        unlink(link);
+    rmdir(dir);
+}
+
 static int create_stack(struct gw_sip_agent *ag)
 {
     const struct gw_config *cfg = ag->cfg;
     char url[GW_CFG_STR + 32];
     char ua[64];
+    char tls_trust_dir[PATH_MAX] = "";
     int err = bind_url(cfg, url, sizeof(url));
     if (!err)
         err = gw_sip_uri_resolve(cfg->sip.proxy, cfg->sip.transport, ag->proxy, sizeof(ag->proxy));
@@ -194,6 +246,11 @@ static int create_stack(struct gw_sip_agent *ag)
         GW_LOG_ERR("bad SIP addresses (proxy %s, local %s)", cfg->sip.proxy, cfg->sip.local);
         return err;
     }
+    if (cfg->sip.transport == GW_TRANSPORT_TLS) {
+        err = make_trust_dir(cfg, tls_trust_dir, sizeof(tls_trust_dir));
+        if (err)
+            return err == ENOENT ? EINVAL : err;
+    }
     snprintf(ua, sizeof(ua), "smsgw/%s", GW_VERSION);
     set_identity_headers(ag);
     ag->nua = nua_create(ag->root, on_event, ag, NUTAG_URL(url), SIPTAG_FROM_STR(ag->identity),
@@ -202,10 +259,11 @@ static int create_stack(struct gw_sip_agent *ag)
                          NUTAG_KEEPALIVE(0), NUTAG_ENABLEMESSAGE(1), NUTAG_APPL_METHOD("MESSAGE"),
                          NUTAG_MEDIA_ENABLE(0), NUTAG_ENABLEINVITE(0), NUTAG_RETRY_COUNT(1),
                          TPTAG_UDP_RMEM(UDP_BUFFER), TPTAG_UDP_WMEM(UDP_BUFFER),
-                         TAG_IF(cfg->sip.ca_file[0], TPTAG_CERTIFICATE(cfg->sip.ca_file)),
+                         TAG_IF(tls_trust_dir[0], TPTAG_CERTIFICATE(tls_trust_dir)),
                          TAG_IF(cfg->sip.transport == GW_TRANSPORT_TLS && cfg->sip.tls_verify,
                                 TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT)),
                          TAG_END());
+    remove_trust_dir(tls_trust_dir);
     if (!ag->nua) {
         GW_LOG_ERR("cannot bind SIP to %s (address in use?)", url);
         return EADDRINUSE;

@@ -1,7 +1,7 @@
-/* Challenges Sofia cannot answer: it computes MD5 only, and a 401/407 that offers SHA-256 or
- * SHA-512-256 (RFC 7616/8760) makes its whole challenge fail. When the strongest challenge we
- * support is not MD5, we answer it with our own digest code (sip/digest.c) and resend the
- * request with the Authorization/Proxy-Authorization header ourselves. */
+/* Digest challenges of MESSAGE answered with our own digest code (sip/digest.c): Sofia computes
+ * MD5 only, fails a whole 401/407 that offers SHA-256 or SHA-512-256 (RFC 7616/8760), and
+ * would restart a request by itself where the gateway wants to decide. We pick the strongest
+ * challenge we support and compute the Authorization/Proxy-Authorization header ourselves. */
 #include "sip/ua.h"
 
 #include <errno.h>
@@ -47,11 +47,6 @@ int gw_sip_pick_challenge(int status, const sip_t *sip, struct gw_digest_challen
         }
     }
     return n ? gw_digest_pick(values, n, out) : ENOENT;
-}
-
-bool gw_sip_needs_own_digest(const struct gw_digest_challenge *ch)
-{
-    return ch->alg != GW_DIGEST_MD5 && ch->alg != GW_DIGEST_MD5_SESS;
 }
 
 int gw_sip_own_authorization(struct gw_sip_agent *ag, const struct gw_digest_challenge *ch,

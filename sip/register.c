@@ -43,6 +43,7 @@ static void send_register(struct gw_sip_agent *ag, unsigned expires)
         return;
     }
     reg->challenges = 0;
+    reg->asked = expires;
     if (reg->view.state != GW_REG_RETRYING && reg->view.state != GW_REG_REGISTERED)
         set_state(ag, GW_REG_REGISTERING, "REGISTER sent");
     nua_register(reg->nh, NUTAG_REGISTRAR(ag->registrar), SIPTAG_EXPIRES_STR(exp),
@@ -53,11 +54,24 @@ static void on_timer(struct gw_sip_agent *ag, su_timer_t *t, void *arg)
 {
     (void)t;
     (void)arg;
+    struct gw_sip_reg *reg = &ag->reg;
     if (ag->stopping)
         return;
-    if (ag->reg.view.state == GW_REG_REGISTERED)
-        GW_LOG_WARN("registration was not refreshed in time; registering again");
-    ag->reg.view.next_attempt_ms = 0;
+    reg->view.next_attempt_ms = 0;
+    if (reg->view.state == GW_REG_REGISTERED) {
+        /* No refresh succeeded by the end of the binding: it is gone, and Sofia's refresh to a
+         * silent registrar would hang until Timer F. Say so, and start over on a new handle. */
+        GW_LOG_WARN("registration ran out without a successful refresh; registering again");
+        if (reg->nh) {
+            nua_handle_destroy(reg->nh);
+            reg->nh = NULL;
+        }
+        reg->view.failures++;
+        reg->view.expires_at_ms = 0;
+        set_state(ag, GW_REG_RETRYING,
+                  "the registration ran out without a successful refresh (the registrar did "
+                  "not answer); registering again");
+    }
     send_register(ag, ag->cfg->sip.expires);
 }
 
@@ -80,7 +94,7 @@ static unsigned granted_expires(const struct gw_sip_agent *ag, const sip_t *sip)
 {
     if (sip && sip->sip_contact && !sip->sip_contact->m_next && sip->sip_contact->m_expires) {
         unsigned long v = strtoul(sip->sip_contact->m_expires, NULL, 10);
-        if (v > 0 && v < 86400 * 7)
+        if (v > 0 && v < 86400UL * 7)
             return (unsigned)v;
     }
     if (sip && sip->sip_expires && sip->sip_expires->ex_delta > 0)
@@ -104,6 +118,7 @@ static void on_registered(struct gw_sip_agent *ag, const sip_t *sip)
     snprintf(detail, sizeof(detail), "registered for %u s", granted);
     set_state(ag, GW_REG_REGISTERED, detail);
     GW_LOG_INFO("registered aor=%s expires=%u", ag->identity, granted);
+    gw_sip_send_release_held(ag);
 }
 
 static int64_t backoff_ms(unsigned failures, int retry_after)
@@ -170,7 +185,9 @@ void gw_sip_reg_event(struct gw_sip_agent *ag, nua_event_t event, int status, co
         GW_LOG_INFO("unregistered: %d %s", status, phrase);
         return;
     }
-    if (status == 423 && sip && sip->sip_min_expires) {
+    /* Only a longer interval than we asked can help; anything else would loop. */
+    if (status == 423 && sip && sip->sip_min_expires &&
+        sip->sip_min_expires->me_delta > reg->asked && sip->sip_min_expires->me_delta <= 86400) {
         unsigned min = (unsigned)sip->sip_min_expires->me_delta;
         GW_LOG_WARN("registrar wants at least %u s", min);
         send_register(ag, min);
@@ -180,6 +197,30 @@ void gw_sip_reg_event(struct gw_sip_agent *ag, nua_event_t event, int status, co
         on_registered(ag, sip);
     else
         on_failed(ag, &reg->view.last);
+}
+
+bool gw_sip_reg_lost(struct gw_sip_agent *ag, const struct gw_sip_answer *a)
+{
+    struct gw_sip_reg *reg = &ag->reg;
+    if (!ag->cfg->sip.do_register || ag->stopping || reg->view.state == GW_REG_FAILED)
+        return false;
+    if (reg->view.state != GW_REG_REGISTERED)
+        return true; /* a REGISTER is already under way or scheduled */
+    GW_LOG_WARN("the operator says we are not registered (%d %s); registering again", a->status,
+                a->phrase);
+    if (reg->timer)
+        su_timer_reset(reg->timer);
+    if (reg->nh) { /* a new binding, not a refresh of the one the registrar forgot */
+        nua_handle_destroy(reg->nh);
+        reg->nh = NULL;
+    }
+    reg->view.expires_at_ms = 0;
+    reg->view.next_attempt_ms = 0;
+    set_state(ag, GW_REG_RETRYING,
+              "the operator refused a MESSAGE as not registered (its registrar lost our "
+              "binding); registering again");
+    send_register(ag, ag->cfg->sip.expires);
+    return true;
 }
 
 int gw_sip_reg_start(struct gw_sip_agent *ag)

@@ -1,7 +1,8 @@
 /* Sending one MESSAGE (RFC 3428): Request-URI and To are the recipient, From is our identity,
- * no Contact; a 401/407 is answered once (a second challenge means the credentials were
- * refused, never a loop); every attempt has a deadline after which we finish it ourselves,
- * because a lost challenge answer or Timer F must not leave a message waiting forever. */
+ * no Contact; a 401/407 is answered once with our own digest (once more for a stale nonce; a
+ * second refusal means the credentials were refused, never a loop); every attempt has a
+ * deadline after which we finish it ourselves, because a lost challenge answer or Timer F must
+ * not leave a message waiting forever. */
 #include "sip/ua.h"
 
 #include <stdio.h>
@@ -55,12 +56,21 @@ static void on_deadline(struct gw_sip_agent *ag, su_timer_t *t, void *arg)
 {
     (void)t;
     struct gw_sip_send *snd = arg;
+    if (snd->held) { /* not registered again in time: the refusal stands */
+        GW_LOG_WARN("id=%s attempt=%u: not registered again within %u s", snd->job->id,
+                    snd->job->attempt, ag->cfg->sip.timeout);
+        finish(ag, snd, &snd->refusal);
+        return;
+    }
     GW_LOG_WARN("id=%s attempt=%u: no final answer within %u s", snd->job->id, snd->job->attempt,
                 ag->cfg->sip.timeout);
     fail_locally(ag, snd, GW_SIP_NO_ANSWER, "No final answer within the deadline");
 }
 
-/* Builds the handle for job: Request-URI and To from the recipient template. */
+/* Builds the handle for job: Request-URI and To from the recipient template. Sofia restarts no
+ * request on it by itself (retry count 0): we answer every challenge, and a 5xx with
+ * Retry-After comes back to us and the store's retry policy instead of being sent again
+ * silently after the delay, inside the same attempt and its deadline. */
 static int make_handle(struct gw_sip_agent *ag, struct gw_sip_send *snd)
 {
     const struct gw_config *cfg = ag->cfg;
@@ -72,45 +82,52 @@ static int make_handle(struct gw_sip_agent *ag, struct gw_sip_send *snd)
     if (snd->job->from[0])
         snprintf(from, sizeof(from), "<sip:%s@%s;user=phone>", snd->job->from, cfg->sip.domain);
     snd->nh = nua_handle(ag->nua, &snd->h, NUTAG_URL(snd->ruri), SIPTAG_TO_STR(to),
-                         TAG_IF(snd->job->from[0], SIPTAG_FROM_STR(from)), TAG_END());
+                         TAG_IF(snd->job->from[0], SIPTAG_FROM_STR(from)), NUTAG_RETRY_COUNT(0),
+                         TAG_END());
     return snd->nh ? 0 : EINVAL;
 }
 
-/* Sends the MESSAGE; with authz, as the answer to a `status` (401/407) challenge. */
-static void send_request(struct gw_sip_agent *ag, struct gw_sip_send *snd, int status,
+/* Sends the MESSAGE; with authz, as the answer to the 401/407 response resp. Sofia gives every
+ * request on a handle a new Call-ID, so the answer takes the challenged request's Call-ID and
+ * the next CSeq itself (RFC 3261 8.1.3.5): servers may tie their nonce to the call. */
+static void send_request(struct gw_sip_agent *ag, struct gw_sip_send *snd, const sip_t *resp,
                          const char *authz)
 {
+    int status = resp && resp->sip_status ? resp->sip_status->st_status : 0;
+    const sip_call_id_t *cid = authz && resp ? resp->sip_call_id : NULL;
+    char cseq[32] = "";
+    if (authz && resp && resp->sip_cseq)
+        snprintf(cseq, sizeof(cseq), "%u MESSAGE", resp->sip_cseq->cs_seq + 1);
     nua_message(snd->nh, SIPTAG_CONTENT_TYPE_STR("text/plain;charset=UTF-8"),
                 SIPTAG_PAYLOAD_STR(snd->job->text),
                 TAG_IF(ag->identity_headers[0], SIPTAG_HEADER_STR(ag->identity_headers)),
+                TAG_IF(cid, SIPTAG_CALL_ID(cid)), TAG_IF(cseq[0], SIPTAG_CSEQ_STR(cseq)),
                 TAG_IF(authz && status == 401, SIPTAG_AUTHORIZATION_STR(authz)),
                 TAG_IF(authz && status == 407, SIPTAG_PROXY_AUTHORIZATION_STR(authz)), TAG_END());
 }
 
-/* Answers a 401/407 once (plus one stale=true re-challenge of our own digest). Returns true
- * when the request went out again. */
+/* Answers a 401/407 with our digest (MD5, SHA-256, SHA-512-256; the strongest offered), once
+ * per attempt, plus once more when the server says only our nonce went stale. Another
+ * challenge means the credentials were refused: never a loop. Returns true when the request
+ * went out again. */
 static bool answer_challenge(struct gw_sip_agent *ag, struct gw_sip_send *snd, int status,
                              const sip_t *sip)
 {
     struct gw_digest_challenge ch;
-    bool own = gw_sip_pick_challenge(status, sip, &ch) == 0 && gw_sip_needs_own_digest(&ch);
-    if (!own) {
-        if (snd->challenges > 0 || gw_sip_authenticate(ag, snd->nh, status, sip) != 0)
-            return false;
-        snd->challenges++;
-        return true;
-    }
-    if (snd->challenges > 0 && (!ch.stale || snd->stale_answered))
-        return false;
     char authz[GW_DIGEST_ANSWER_MAX];
+    bool again = snd->challenges > 0;
+    if (gw_sip_pick_challenge(status, sip, &ch) != 0)
+        return false;
+    if (again && (!ch.stale || snd->stale_answered))
+        return false;
     if (gw_sip_own_authorization(ag, &ch, "MESSAGE", snd->ruri, snd->job->text, snd->job->text_len,
                                  authz, sizeof(authz)) != 0)
         return false;
-    snd->stale_answered = snd->challenges > 0;
-    snd->challenges++;
-    GW_LOG_DEBUG("id=%s answering a %s challenge ourselves", snd->job->id,
+    GW_LOG_DEBUG("id=%s answering a %s%s challenge", snd->job->id, again ? "stale " : "",
                  gw_digest_alg_name(ch.alg));
-    send_request(ag, snd, status, authz);
+    snd->stale_answered = again;
+    snd->challenges++;
+    send_request(ag, snd, sip, authz);
     return true;
 }
 
@@ -150,23 +167,66 @@ void gw_sip_send_start(struct gw_sip_agent *ag, struct gw_job *job)
         return;
     }
     GW_LOG_DEBUG("id=%s attempt=%u MESSAGE to=%s", job->id, job->attempt, job->to);
-    send_request(ag, snd, 0, NULL);
+    send_request(ag, snd, NULL, NULL);
+}
+
+/* 403 with Q.850 cause 55 or a Warning "not registered": how operators refuse a sender that
+ * has no registration. */
+static bool says_not_registered(const struct gw_sip_answer *a)
+{
+    if (a->status != 403)
+        return false;
+    if (strcmp(a->reason_protocol, "Q.850") == 0 && a->reason_cause == 55)
+        return true;
+    return a->warning_code == 399 && strcasestr(a->warning_text, "not registered") != NULL;
+}
+
+/* Holds a MESSAGE refused as not registered until our REGISTER succeeds (the deadline keeps
+ * running), once per attempt. Returns false when that cannot help. */
+static bool hold(struct gw_sip_agent *ag, struct gw_sip_send *snd, const struct gw_sip_answer *a)
+{
+    if (snd->resent || !says_not_registered(a) || !gw_sip_reg_lost(ag, a))
+        return false;
+    GW_LOG_INFO("id=%s attempt=%u: %d %s as not registered; sending again once registered",
+                snd->job->id, snd->job->attempt, a->status, a->phrase);
+    snd->refusal = *a;
+    snd->held = true;
+    nua_handle_destroy(snd->nh);
+    snd->nh = NULL;
+    return true;
+}
+
+void gw_sip_send_release_held(struct gw_sip_agent *ag)
+{
+    struct gw_sip_send *next;
+    for (struct gw_sip_send *snd = ag->sends; snd; snd = next) {
+        next = snd->next; /* finish() may unlink snd and put new sends at the head */
+        if (!snd->held)
+            continue;
+        snd->held = false;
+        snd->resent = true;
+        snd->challenges = 0;
+        snd->stale_answered = false;
+        if (make_handle(ag, snd) != 0) {
+            fail_locally(ag, snd, 900, "Cannot build the recipient URI");
+            continue;
+        }
+        GW_LOG_DEBUG("id=%s attempt=%u MESSAGE again after registering", snd->job->id,
+                     snd->job->attempt);
+        send_request(ag, snd, NULL, NULL);
+    }
 }
 
 void gw_sip_send_event(struct gw_sip_agent *ag, struct gw_sip_send *snd, nua_event_t event,
                        int status, const char *phrase, const sip_t *sip)
 {
-    if (event != nua_r_message && event != nua_r_authenticate)
+    if (event != nua_r_message || status < 200)
         return;
-    if (status < 200)
+    if ((status == 401 || status == 407) && answer_challenge(ag, snd, status, sip))
         return;
-    if (event == nua_r_message && (status == 401 || status == 407) &&
-        answer_challenge(ag, snd, status, sip))
-        return;
-    /* 904 from nua_r_authenticate: the challenge could not be answered; the 407 is final. */
     struct gw_sip_answer a;
     gw_sip_copy_answer(status, phrase, sip, &a);
-    if (event == nua_r_authenticate && status < 300)
+    if (hold(ag, snd, &a))
         return;
     GW_LOG_INFO("id=%s attempt=%u final %d %s call_id=%s", snd->job->id, snd->job->attempt, status,
                 phrase, a.call_id);

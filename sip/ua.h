@@ -47,8 +47,11 @@ struct gw_sip_send {
     struct gw_job *job;
     nua_handle_t *nh;
     su_timer_t *deadline;
-    unsigned challenges; /* 401/407 answered for this attempt */
-    bool stale_answered; /* our own digest answered one stale=true re-challenge */
+    unsigned challenges;          /* 401/407 answered for this attempt */
+    bool stale_answered;          /* the one stale=true re-challenge allowed was answered */
+    bool held;                    /* refused as not registered: waits for our REGISTER to succeed */
+    bool resent;                  /* already sent once more after such a refusal */
+    struct gw_sip_answer refusal; /* that refusal, reported if we do not register in time */
     char ruri[GW_CFG_STR * 2];
     struct gw_sip_send *prev, *next;
 };
@@ -57,6 +60,7 @@ struct gw_sip_reg {
     struct gw_sip_hctx h; /* first member */
     nua_handle_t *nh;
     unsigned challenges; /* answered in the current attempt */
+    unsigned asked;      /* the expiry the last REGISTER asked for */
     unsigned auth_rejections;
     su_timer_t *timer; /* retry after a failure, or the refresh watchdog */
     struct gw_reg_view view;
@@ -101,19 +105,20 @@ void gw_sip_drain_queue(struct gw_sip_agent *ag);
 /* answer.c: copies a final response's status line, Call-ID, Reason, Warning, Retry-After. */
 void gw_sip_copy_answer(int status, const char *phrase, const sip_t *sip,
                         struct gw_sip_answer *out);
-/* Answers one 401/407 on nh with our credentials. Returns 0, or ENOENT when the response has
- * no usable Digest challenge or we have no password. */
+/* Answers one 401/407 on nh with our credentials through Sofia (REGISTER). Returns 0, or
+ * ENOENT when the response has no usable Digest challenge or we have no password. */
 int gw_sip_authenticate(struct gw_sip_agent *ag, nua_handle_t *nh, int status, const sip_t *sip);
 
-/* challenge.c: challenges Sofia cannot answer (SHA-256, SHA-512-256). */
+/* challenge.c: MESSAGE challenges answered with our own digest (MD5, SHA-256, SHA-512-256). */
 int gw_sip_pick_challenge(int status, const sip_t *sip, struct gw_digest_challenge *out);
-bool gw_sip_needs_own_digest(const struct gw_digest_challenge *ch);
 int gw_sip_own_authorization(struct gw_sip_agent *ag, const struct gw_digest_challenge *ch,
                              const char *method, const char *uri, const char *body, size_t body_len,
                              char *out, size_t outlen);
 
 /* send.c */
 void gw_sip_send_start(struct gw_sip_agent *ag, struct gw_job *job);
+/* Sends again the MESSAGEs held until we registered (see gw_sip_reg_lost). */
+void gw_sip_send_release_held(struct gw_sip_agent *ag);
 void gw_sip_send_event(struct gw_sip_agent *ag, struct gw_sip_send *snd, nua_event_t event,
                        int status, const char *phrase, const sip_t *sip);
 void gw_sip_send_abort_all(struct gw_sip_agent *ag);
@@ -122,6 +127,10 @@ void gw_sip_send_abort_all(struct gw_sip_agent *ag);
 int gw_sip_reg_start(struct gw_sip_agent *ag);
 void gw_sip_reg_event(struct gw_sip_agent *ag, nua_event_t event, int status, const char *phrase,
                       const sip_t *sip);
+/* The operator refused a MESSAGE as coming from an unregistered sender (a): while we thought
+ * we were registered, its registrar lost our binding, so we register again at once. Returns
+ * true when a REGISTER is under way (false: registration is off or has failed for good). */
+bool gw_sip_reg_lost(struct gw_sip_agent *ag, const struct gw_sip_answer *a);
 /* Sends the un-REGISTER; returns false when there is nothing to unregister. */
 bool gw_sip_reg_stop(struct gw_sip_agent *ag);
 void gw_sip_reg_free(struct gw_sip_agent *ag);
