@@ -1,5 +1,6 @@
 /* smsgw: wiring only. Parse arguments, load the configuration, start the store, the SIP
- * agent and the HTTP server in that order, wait for SIGINT/SIGTERM, stop in reverse. */
+ * agent and the HTTP server in that order, wait for SIGINT/SIGTERM, stop in reverse. Also
+ * the one-shot --hash-key, which makes an API key (http/auth) and exits. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include "gateway/queue.h"
 #include "gateway/registration.h"
 #include "gateway/store.h"
+#include "http/auth.h"
 #include "http/server.h"
 #include "sip/agent.h"
 
@@ -24,27 +26,28 @@ enum { EXIT_RUN_FAILED = 1, EXIT_CONFIG = 2 };
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: smsgw [--config FILE] [--check-config] [--help] [--version]\n"
+    fprintf(to, "usage: smsgw [--config FILE] [--check-config] [--hash-key] [--help] [--version]\n"
                 "  --config FILE    configuration (INI); SMSGW_<SECTION>_<KEY> variables\n"
                 "                   override it, e.g. SMSGW_SIP_PASSWORD\n"
                 "  --check-config   validate the configuration and exit (0 valid, 2 not)\n"
+                "  --hash-key       print a new random API key (key=...) and its SHA-256\n"
+                "                   for [api] keys (sha256=...), then exit\n"
                 "  --version        print the version and exit\n");
 }
 
 struct args {
     const char *config;
     bool check_only;
+    bool hash_key;
 };
 
 /* Returns -1 to go on, or an exit status. */
 static int parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"check-config", no_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'k'},
+        {"hash-key", no_argument, NULL, 'H'},     {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
@@ -54,6 +57,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case 'k':
             a->check_only = true;
+            break;
+        case 'H':
+            a->hash_key = true;
             break;
         case 'h':
             usage(stdout);
@@ -71,6 +77,18 @@ static int parse_args(int argc, char **argv, struct args *a)
         return EXIT_CONFIG;
     }
     return -1;
+}
+
+/* --hash-key: the key goes to the client, the hash into [api] keys. */
+static int hash_key(void)
+{
+    char key[GW_AUTH_NEW_KEY_LEN], hash[65];
+    if (gw_auth_new_key(key, hash) != 0) {
+        fprintf(stderr, "smsgw: no randomness for a key\n");
+        return EXIT_RUN_FAILED;
+    }
+    printf("key=%s\nsha256=%s\n", key, hash);
+    return fflush(stdout) == 0 ? 0 : EXIT_RUN_FAILED;
 }
 
 static void wait_for_signal(void)
@@ -104,7 +122,12 @@ static int run(const struct gw_config *cfg)
     struct gw_registration *reg = NULL;
     struct gw_sip_agent *agent = NULL;
     struct gw_http_server *http = NULL;
-    struct gw_store_options sopt = {.lease_s = 2 * cfg->sip.timeout + 30};
+    struct gw_store_options sopt = {
+        .lease_s = 2 * cfg->sip.timeout + 30,
+        /* a replay must find its key for as long as the message itself may still go out */
+        .idem_keep_s = cfg->limits.validity_max > 86400 ? cfg->limits.validity_max : 86400,
+        .send_rate = cfg->limits.send_rate,
+    };
 
     if (gw_store_open(&store, cfg->store.path, &sopt) != 0 ||
         gw_queue_create(&queue, cfg->limits.queue_depth) != 0 ||
@@ -142,6 +165,8 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0)
         return rc;
+    if (a.hash_key)
+        return hash_key();
     static struct gw_config cfg; /* large; lives for the whole run */
     char err[512];
     if (gw_config_load(&cfg, a.config, environ, err, sizeof(err)) != 0) {

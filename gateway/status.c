@@ -13,13 +13,15 @@ static const char *const names[GW_STATUS_COUNT] = {
     [GW_STATUS_FAILED] = "failed",
     [GW_STATUS_EXPIRED] = "expired",
     [GW_STATUS_RECEIVED] = "received",
+    [GW_STATUS_CANCELLED] = "cancelled",
 };
 
 #define BIT(s) (1u << (s))
 
 /* allowed[from] is the set of states `from` may move to. */
 static const unsigned allowed[GW_STATUS_COUNT] = {
-    [GW_STATUS_QUEUED] = BIT(GW_STATUS_SENDING) | BIT(GW_STATUS_EXPIRED) | BIT(GW_STATUS_FAILED),
+    [GW_STATUS_QUEUED] = BIT(GW_STATUS_SENDING) | BIT(GW_STATUS_EXPIRED) | BIT(GW_STATUS_FAILED) |
+                         BIT(GW_STATUS_CANCELLED),
     /* queued again: a retry is scheduled, or a lease ran out after a crash */
     [GW_STATUS_SENDING] = BIT(GW_STATUS_SENT) | BIT(GW_STATUS_FAILED) | BIT(GW_STATUS_EXPIRED) |
                           BIT(GW_STATUS_QUEUED),
@@ -45,6 +47,7 @@ bool gw_status_is_final(enum gw_status s)
     case GW_STATUS_FAILED:
     case GW_STATUS_EXPIRED:
     case GW_STATUS_RECEIVED:
+    case GW_STATUS_CANCELLED:
         return true;
     }
     return true;

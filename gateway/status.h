@@ -1,5 +1,6 @@
 /* The message lifecycle: queued -> sending -> sent -> delivered | undelivered, with the side
- * exits failed and expired (and back to queued when a retry is scheduled). */
+ * exits failed and expired (and back to queued when a retry is scheduled), and cancelled for a
+ * queued message the client withdrew. */
 #ifndef GW_GATEWAY_STATUS_H
 #define GW_GATEWAY_STATUS_H
 
@@ -15,15 +16,16 @@ enum gw_status {
     GW_STATUS_UNDELIVERED,
     GW_STATUS_FAILED,
     GW_STATUS_EXPIRED,
-    GW_STATUS_RECEIVED, /* inbound messages only */
+    GW_STATUS_RECEIVED,  /* inbound messages only */
+    GW_STATUS_CANCELLED, /* withdrawn by the client while queued */
 };
-#define GW_STATUS_COUNT 8
+#define GW_STATUS_COUNT 9
 
 /* True if a message may move from `from` to `to`. */
 bool gw_status_can_move(enum gw_status from, enum gw_status to);
 
-/* True for states no attempt will leave (delivered, undelivered, failed, expired, received;
- * sent can still become delivered or undelivered through a report). */
+/* True for states no attempt will leave (delivered, undelivered, failed, expired, received,
+ * cancelled; sent can still become delivered or undelivered through a report). */
 bool gw_status_is_final(enum gw_status s);
 
 /* "queued", "sending", ... */

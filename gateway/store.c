@@ -2,7 +2,9 @@
  * append to mutex-protected lists and signal; the writer takes everything pending, applies it
  * in ONE transaction (group commit: under load many submissions share one fsync, when idle a
  * submission is committed at once), then answers the submitters and pushes the messages it
- * claimed into the SIP queue. Nothing is handed to SIP or answered 202 before its commit. */
+ * claimed into the SIP queue. Nothing is handed to SIP or answered 202 before its commit.
+ * Claiming is gated three ways: the registration must be ready, the circuit breaker closed
+ * (or letting its one probe through), and the token bucket must hold a token per message. */
 #include "gateway/store.h"
 
 #include <errno.h>
@@ -15,7 +17,9 @@
 
 #include <openssl/rand.h>
 
+#include "gateway/breaker.h"
 #include "gateway/clock.h"
+#include "gateway/ratelimit.h"
 #include "gateway/storedb.h"
 
 #define GW_LOG_MODULE "store"
@@ -24,16 +28,25 @@
 #define CLAIM_BATCH    256
 #define MAINTENANCE_MS 1000
 #define BUSY_POLL_MS   20
+#define REG_POLL_MS    100  /* how often dispatch looks again while not registered */
+#define PRUNE_BATCH    1024 /* idempotency keys deleted per maintenance step (about 17 ms) */
+#define DAY_S          86400
+
+enum sub_kind {
+    SUB_OUTBOUND = 0, /* POST /messages */
+    SUB_INBOUND,      /* an inbound MESSAGE */
+    SUB_CANCEL,       /* DELETE /messages/{id}: id names the message */
+};
 
 struct submission {
     struct submission *next;
     struct gw_msg_new m; /* m.text points at text below */
-    bool inbound;
+    enum sub_kind kind;
     char in_from[GW_ADDR_LEN], in_to[GW_ADDR_LEN];
     gw_store_submit_fn fn;
     void *arg;
     int err;            /* outcome, set by the writer */
-    char id[GW_ID_LEN]; /* the new message, or the replayed one */
+    char id[GW_ID_LEN]; /* the new message, the replayed one, or the one to cancel */
     int64_t created_at_ms, expires_at_ms;
     char text[];
 };
@@ -65,10 +78,20 @@ struct gw_store {
     char last_error[GW_DETAIL_LEN];
     int64_t last_commit_ms;
 
+    bool paused; /* dispatch state for gw_store_get_stats */
+    char pause_reason[GW_DETAIL_LEN];
+    int64_t paused_until_ms;
+
     pthread_t thread;
     struct gw_queue *queue;
     struct gw_registration *reg;
     int64_t next_maintenance_ms;
+    /* the writer's own */
+    struct gw_ratelimit rate;
+    struct gw_breaker breaker;
+    char probe_id[GW_ID_LEN]; /* the breaker's probe and its attempt, while it is out */
+    unsigned probe_attempt;
+    bool probe_claimed;         /* in the current cycle, so undone if the cycle rolls back */
     struct gw_msg_view scratch; /* the writer's view buffer for callbacks */
     char text_buf[GW_TEXT_MAX + 1];
     struct gw_job *jobs[CLAIM_BATCH]; /* claimed in this cycle, pushed after the commit */
@@ -85,6 +108,14 @@ static void set_defaults(struct gw_store_options *o, const struct gw_store_optio
         o->retry_base_ms = 2000;
     if (!o->retry_cap_ms)
         o->retry_cap_ms = 600000;
+    if (!o->idem_keep_s)
+        o->idem_keep_s = DAY_S;
+    if (!o->breaker_threshold)
+        o->breaker_threshold = 5;
+    if (!o->breaker_base_ms)
+        o->breaker_base_ms = 1000;
+    if (!o->breaker_cap_ms)
+        o->breaker_cap_ms = 30000;
 }
 
 /* Messages left "sending" by an earlier run: their outcome is unknown, so they go out again. */
@@ -204,6 +235,24 @@ int gw_store_submit(struct gw_store *s, const struct gw_msg_new *m, gw_store_sub
     return err;
 }
 
+int gw_store_cancel(struct gw_store *s, const char *id, gw_store_submit_fn fn, void *arg)
+{
+    if (!gw_id_valid(id))
+        return EINVAL;
+    struct submission *sub = calloc(1, sizeof(*sub) + 1);
+    if (!sub)
+        return ENOMEM;
+    sub->kind = SUB_CANCEL;
+    snprintf(sub->id, sizeof(sub->id), "%s", id);
+    sub->m.text = sub->text;
+    sub->fn = fn;
+    sub->arg = arg;
+    int err = enqueue(s, sub);
+    if (err)
+        free(sub);
+    return err;
+}
+
 void gw_store_report(struct gw_store *s, const char *id, unsigned attempt,
                      const struct gw_sip_answer *a)
 {
@@ -254,7 +303,7 @@ int gw_store_add_inbound(struct gw_store *s, const char *from, const char *to, c
     struct waiter w = {.err = 0};
     pthread_mutex_init(&w.lock, NULL);
     pthread_cond_init(&w.done_cond, NULL);
-    sub->inbound = true;
+    sub->kind = SUB_INBOUND;
     snprintf(sub->in_from, sizeof(sub->in_from), "%s", from);
     snprintf(sub->in_to, sizeof(sub->in_to), "%s", to);
     memcpy(sub->text, text, text_len);
@@ -286,10 +335,20 @@ out:
  * returns EIO only when the transaction itself must be abandoned. */
 static int write_submission(struct gw_store *s, struct submission *sub, int64_t now)
 {
+    if (sub->kind == SUB_CANCEL) {
+        enum gw_status st = GW_STATUS_QUEUED;
+        int err = gw_storedb_cancel(s->wdb, sub->id, now, &st);
+        if (err == EIO)
+            return EIO;
+        sub->err = err;
+        if (err == 0)
+            GW_LOG_INFO("id=%s cancelled", sub->id);
+        return 0;
+    }
     sub->created_at_ms = now;
     if (gw_id_new(now, sub->id) != 0)
         return EIO;
-    if (sub->inbound)
+    if (sub->kind == SUB_INBOUND)
         return gw_storedb_insert_inbound(s->wdb, sub->id, sub->in_from, sub->in_to, sub->text,
                                          sub->m.text_len, now);
     if (sub->m.idem_key[0]) {
@@ -335,6 +394,27 @@ static void describe(const struct gw_sip_answer *a, const char *what, char *out,
         snprintf(out, len, "%d %s; %s", a->status, a->phrase, what);
 }
 
+/* Feeds one attempt's outcome to the breaker and logs when it opens or closes. Local stack
+ * failures (9xx) say nothing about the operator unless they are its probe's outcome. */
+static void note_outcome(struct gw_store *s, const struct report *r, const struct gw_outcome *oc,
+                         int64_t now)
+{
+    bool down = gw_breaker_counts(oc);
+    bool probe =
+        s->probe_id[0] != '\0' && strcmp(r->id, s->probe_id) == 0 && r->attempt == s->probe_attempt;
+    if (probe)
+        s->probe_id[0] = '\0';
+    if (!down && !probe && r->answer.status >= 900)
+        return;
+    enum gw_breaker_state before = s->breaker.state;
+    gw_breaker_record(&s->breaker, down, probe, oc->success ? "" : oc->code, now);
+    if (s->breaker.state == GW_BREAKER_OPEN && before != GW_BREAKER_OPEN)
+        GW_LOG_WARN("dispatch paused for %lld ms: the operator looks down (%s)",
+                    (long long)s->breaker.pause_ms, s->breaker.last_code);
+    else if (s->breaker.state == GW_BREAKER_CLOSED && before != GW_BREAKER_CLOSED)
+        GW_LOG_INFO("dispatch resumed: id=%s got an answer from the operator", r->id);
+}
+
 static int apply_report(struct gw_store *s, const struct report *r, int64_t now)
 {
     int64_t seq, expires_at;
@@ -347,6 +427,7 @@ static int apply_report(struct gw_store *s, const struct report *r, int64_t now)
         return err;
     struct gw_outcome oc;
     gw_outcome_classify(&r->answer, &oc);
+    note_outcome(s, r, &oc, now);
     struct gw_storedb_result res = {.error_code = oc.success ? "" : oc.code};
     char detail[GW_DETAIL_LEN], what[96];
     if (oc.success) {
@@ -379,41 +460,97 @@ static int maintain(struct gw_store *s, int64_t now)
     if (now < s->next_maintenance_ms)
         return 0;
     s->next_maintenance_ms = now + MAINTENANCE_MS;
-    size_t expired = 0, requeued = 0;
+    size_t expired = 0, requeued = 0, pruned = 0;
+    int64_t keep_ms = (int64_t)s->opt.idem_keep_s * 1000;
     if (gw_storedb_expire(s->wdb, now, &expired) != 0 ||
-        gw_storedb_requeue_leases(s->wdb, now, &requeued) != 0)
+        gw_storedb_requeue_leases(s->wdb, now, &requeued) != 0 ||
+        gw_storedb_idem_prune(s->wdb, now - keep_ms, PRUNE_BATCH, &pruned) != 0)
         return EIO;
     if (expired)
         GW_LOG_INFO("%zu queued messages expired", expired);
     if (requeued)
         GW_LOG_WARN("%zu leases ran out; messages requeued (may duplicate)", requeued);
+    if (pruned)
+        GW_LOG_DEBUG("%zu idempotency keys older than %u s pruned", pruned, s->opt.idem_keep_s);
     return 0;
+}
+
+/* What one dispatch step did, for the writer's sleep and for GET /health. */
+struct gate {
+    bool paused; /* the registration or the breaker held dispatch back */
+    char reason[GW_DETAIL_LEN];
+    int64_t until_ms; /* the breaker's pause ends (wall clock), 0 if not paused by it */
+    int64_t wake_ms;  /* held back: look again after this long; 0: when due or woken */
+};
+
+/* How many messages may be claimed now; explains any hold in g. */
+static size_t allowance(struct gw_store *s, int64_t now, struct gate *g)
+{
+    if (s->reg) {
+        struct gw_reg_view rv;
+        gw_registration_get(s->reg, &rv);
+        if (!gw_reg_state_ready(rv.state)) {
+            g->paused = true;
+            snprintf(g->reason, sizeof(g->reason),
+                     "the registration is %s; messages wait until it is registered",
+                     gw_reg_state_name(rv.state));
+            g->wake_ms = REG_POLL_MS;
+            return 0;
+        }
+    }
+    size_t allow = gw_breaker_allow(&s->breaker, now);
+    if (s->breaker.state == GW_BREAKER_OPEN && allow == 0) {
+        g->paused = true;
+        g->until_ms = s->breaker.until_ms;
+        snprintf(g->reason, sizeof(g->reason),
+                 "the operator looks down (%u attempts in a row ended %s); one message goes out "
+                 "as a probe when the pause ends",
+                 s->breaker.threshold, s->breaker.last_code);
+        g->wake_ms = s->breaker.until_ms - now;
+    } else if (s->breaker.state == GW_BREAKER_PROBING) {
+        g->paused = true;
+        snprintf(g->reason, sizeof(g->reason),
+                 "the operator looked down; waiting for the answer to one probe message");
+        g->wake_ms = s->breaker.until_ms - now;
+    } else if (s->breaker.state == GW_BREAKER_OPEN) {
+        g->paused = true; /* the probe goes in this step */
+        snprintf(g->reason, sizeof(g->reason),
+                 "the operator looked down; the next message due goes out as a probe");
+    }
+    size_t tokens = gw_ratelimit_available(&s->rate, now);
+    return allow < tokens ? allow : tokens;
 }
 
 /* Claims due messages into jobs (pushed after the commit). Sets *more when the batch was
  * cut by the queue's space, i.e. more may be due right now. */
 static int dispatch(struct gw_store *s, int64_t now, struct gw_job **jobs, size_t *njobs,
-                    bool *more)
+                    bool *more, struct gate *g)
 {
     *njobs = 0;
     *more = false;
     if (!s->queue)
         return 0;
-    if (s->reg) {
-        struct gw_reg_view rv;
-        gw_registration_get(s->reg, &rv);
-        if (!gw_reg_state_ready(rv.state))
-            return 0;
-    }
     size_t space = gw_queue_space(s->queue);
     if (space > CLAIM_BATCH)
         space = CLAIM_BATCH;
+    size_t allow = allowance(s, now, g);
+    size_t max = space < allow ? space : allow;
     struct gw_storedb_claim claims[CLAIM_BATCH];
     size_t n = 0;
     int64_t lease = now + (int64_t)s->opt.lease_s * 1000;
-    if (space && gw_storedb_claim_due(s->wdb, now, lease, claims, space, &n) != 0)
+    if (max && gw_storedb_claim_due(s->wdb, now, lease, claims, max, &n) != 0)
         return EIO;
-    *more = space == 0 || n == space;
+    gw_ratelimit_take(&s->rate, n, now);
+    if (n > 0 && s->breaker.state == GW_BREAKER_OPEN) {
+        gw_breaker_probe_sent(&s->breaker, now);
+        memcpy(s->probe_id, claims[0].id, sizeof(s->probe_id));
+        s->probe_attempt = claims[0].attempt;
+        s->probe_claimed = true;
+        GW_LOG_INFO("id=%s attempt=%u goes out as the probe", claims[0].id, claims[0].attempt);
+    }
+    *more = space == 0 || (n == space && space <= allow);
+    if (n == max && allow < space && !g->paused && allow != SIZE_MAX)
+        g->wake_ms = gw_ratelimit_wait_ms(&s->rate, now); /* the bucket cut the batch */
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;
         if (gw_storedb_read_text(s->wdb, claims[i].seq, s->text_buf, sizeof(s->text_buf), &len))
@@ -431,21 +568,30 @@ static int dispatch(struct gw_store *s, int64_t now, struct gw_job **jobs, size_
     return 0;
 }
 
-/* The view handed to a submitter's callback. */
+/* The view handed to a submitter's callback: read back for a replay or a cancellation,
+ * built from the submission for a new message. */
 static const struct gw_msg_view *result_view(struct gw_store *s, struct submission *sub)
 {
     struct gw_msg_view *v = &s->scratch;
-    if (sub->err == EEXIST)
+    bool read_back =
+        sub->err == EEXIST ||
+        (sub->kind == SUB_CANCEL && (sub->err == 0 || sub->err == EALREADY || sub->err == EBUSY));
+    if (read_back)
         return gw_storedb_get(s->wdb, sub->id, v) == 0 ? v : NULL;
     if (sub->err != 0)
         return NULL;
+    bool inbound = sub->kind == SUB_INBOUND;
     memset(v, 0, offsetof(struct gw_msg_view, text));
     memcpy(v->id, sub->id, sizeof(v->id));
-    v->inbound = sub->inbound;
-    v->status = sub->inbound ? GW_STATUS_RECEIVED : GW_STATUS_QUEUED;
-    snprintf(v->to, sizeof(v->to), "%s", sub->inbound ? sub->in_to : sub->m.to);
-    snprintf(v->from, sizeof(v->from), "%s", sub->inbound ? sub->in_from : sub->m.from);
+    v->inbound = inbound;
+    v->status = inbound ? GW_STATUS_RECEIVED : GW_STATUS_QUEUED;
+    snprintf(v->to, sizeof(v->to), "%s", inbound ? sub->in_to : sub->m.to);
+    snprintf(v->from, sizeof(v->from), "%s", inbound ? sub->in_from : sub->m.from);
     v->text[0] = '\0'; /* callers of a fresh submission know their text */
+    v->text_len = 0;
+    v->attempts = 0;
+    v->has_answer = false;
+    v->error_code[0] = '\0';
     snprintf(v->reference, sizeof(v->reference), "%s", sub->m.reference);
     v->info = sub->m.info;
     v->created_at_ms = v->updated_at_ms = v->next_attempt_ms = sub->created_at_ms;
@@ -467,6 +613,36 @@ static void set_health(struct gw_store *s, bool ok, int64_t now)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Publishes the dispatch state for gw_store_get_stats. */
+static void set_gate(struct gw_store *s, const struct gate *g, int64_t now)
+{
+    pthread_mutex_lock(&s->lock);
+    s->paused = g->paused;
+    snprintf(s->pause_reason, sizeof(s->pause_reason), "%s", g->paused ? g->reason : "");
+    s->paused_until_ms = g->until_ms > now ? g->until_ms : 0;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* How long the writer may sleep when nothing arrives: until the dispatch gate (registration,
+ * breaker, bucket) may let a held-back message go, else until the next message is due or
+ * maintenance is. */
+static int64_t idle_wait(struct gw_store *s, const struct gate *g)
+{
+    int64_t wait = MAINTENANCE_MS;
+    if (g->wake_ms > 0) {
+        wait = g->wake_ms;
+    } else {
+        int64_t due = INT64_MAX;
+        if (gw_storedb_next_due(s->wdb, &due) != 0)
+            return MAINTENANCE_MS;
+        if (due != INT64_MAX)
+            wait = due - gw_clock_now_ms();
+    }
+    if (wait < 1)
+        return BUSY_POLL_MS;
+    return wait < MAINTENANCE_MS ? wait : MAINTENANCE_MS;
+}
+
 /* One transaction: submissions, reports, maintenance, dispatch. Returns the milliseconds
  * the writer may sleep before the next cycle when nothing arrives. */
 static int64_t cycle(struct gw_store *s, struct submission *subs, struct report *reps,
@@ -476,6 +652,8 @@ static int64_t cycle(struct gw_store *s, struct submission *subs, struct report 
     struct gw_job **jobs = s->jobs;
     size_t njobs = 0;
     bool more = false;
+    struct gate g = {.paused = false};
+    s->probe_claimed = false;
     int err = gw_storedb_begin(s->wdb);
     for (struct submission *sub = subs; err == 0 && sub; sub = sub->next)
         err = write_submission(s, sub, now);
@@ -484,14 +662,19 @@ static int64_t cycle(struct gw_store *s, struct submission *subs, struct report 
     if (err == 0)
         err = maintain(s, now);
     if (err == 0 && !stopping)
-        err = dispatch(s, now, jobs, &njobs, &more);
+        err = dispatch(s, now, jobs, &njobs, &more, &g);
     if (err == 0)
         err = gw_storedb_commit(s->wdb);
     if (err) {
         GW_LOG_ERR("transaction failed: %s", gw_storedb_errmsg(s->wdb));
         gw_storedb_rollback(s->wdb);
+        if (s->probe_claimed) { /* the probe's claim was undone with the rest */
+            gw_breaker_probe_withdrawn(&s->breaker, now);
+            s->probe_id[0] = '\0';
+        }
     }
     set_health(s, err == 0, now);
+    set_gate(s, &g, now);
 
     for (struct submission *sub = subs, *next; sub; sub = next) {
         next = sub->next;
@@ -513,11 +696,7 @@ static int64_t cycle(struct gw_store *s, struct submission *subs, struct report 
     }
     if (err || more)
         return BUSY_POLL_MS;
-    int64_t due = INT64_MAX;
-    if (gw_storedb_next_due(s->wdb, &due) != 0 || due == INT64_MAX)
-        return MAINTENANCE_MS;
-    int64_t wait = due - gw_clock_now_ms();
-    return wait < 1 ? BUSY_POLL_MS : wait < MAINTENANCE_MS ? wait : MAINTENANCE_MS;
+    return idle_wait(s, &g);
 }
 
 static void wait_until(struct gw_store *s, int64_t deadline_mono)
@@ -556,6 +735,12 @@ int gw_store_start(struct gw_store *s, struct gw_queue *q, struct gw_registratio
 {
     s->queue = q;
     s->reg = reg;
+    int64_t now = gw_clock_now_ms();
+    gw_ratelimit_init(&s->rate, s->opt.send_rate, s->opt.send_burst, now);
+    /* a probe that never reports (lost report) counts as failed when its lease would end */
+    gw_breaker_init(&s->breaker, s->opt.breaker_threshold, s->opt.breaker_base_ms,
+                    s->opt.breaker_cap_ms, (int64_t)s->opt.lease_s * 1000);
+    s->probe_id[0] = '\0';
     pthread_mutex_lock(&s->lock);
     s->started = true;
     pthread_mutex_unlock(&s->lock);
@@ -621,5 +806,26 @@ void gw_store_get_stats(struct gw_store *s, struct gw_store_stats *out)
              counted ? s->last_error : "cannot read the store");
     out->backlog = s->backlog;
     out->last_commit_ms = s->last_commit_ms;
+    out->paused = s->paused;
+    snprintf(out->pause_reason, sizeof(out->pause_reason), "%s", s->pause_reason);
+    out->paused_until_ms = s->paused_until_ms;
     pthread_mutex_unlock(&s->lock);
+}
+
+int gw_store_list(struct gw_store *s, const struct gw_store_query *q, gw_store_list_fn fn,
+                  void *arg, char next_cursor[GW_ID_LEN])
+{
+    if (q->limit < 1 || q->limit > GW_STORE_LIST_MAX || (q->cursor[0] && !gw_id_valid(q->cursor)))
+        return EINVAL;
+    struct gw_msg_view *v = malloc(sizeof(*v));
+    if (!v)
+        return ENOMEM;
+    char next[GW_ID_LEN] = "";
+    struct reader *r = take_reader(s);
+    int err = gw_storedb_list(r->db, q, v, fn, arg, next);
+    pthread_mutex_unlock(&r->lock);
+    free(v);
+    if (err == 0)
+        memcpy(next_cursor, next, GW_ID_LEN);
+    return err;
 }

@@ -1,8 +1,10 @@
 /* The message store: SQLite in WAL mode with synchronous=FULL, the single source of truth.
- * One writer thread owns the write connection: it commits submissions in groups (many
- * requests per fsync under load, no added wait when idle), applies SIP results, schedules
- * retries, and dispatches due messages into the SIP queue under a lease. Readers (HTTP
- * threads) use their own read connections and get copies, never pointers into the store. */
+ * One writer thread owns the write connection: it commits submissions and cancellations in
+ * groups (many requests per fsync under load, no added wait when idle), applies SIP results,
+ * schedules retries, prunes old idempotency keys, and dispatches due messages into the SIP
+ * queue under a lease, paced by a token bucket and paused by a circuit breaker while the
+ * operator looks down. Readers (HTTP threads) use their own read connections and get copies,
+ * never pointers into the store. */
 #ifndef GW_GATEWAY_STORE_H
 #define GW_GATEWAY_STORE_H
 
@@ -18,12 +20,13 @@
 #include "gateway/status.h"
 #include "gateway/text.h"
 
-#define GW_TEXT_MAX     16384 /* bytes of message text, hard cap */
-#define GW_REF_LEN      129   /* client reference, 128 bytes and NUL */
-#define GW_IDEM_KEY_LEN 256   /* Idempotency-Key, 255 bytes and NUL */
-#define GW_ADDR_LEN     256   /* from/to: E.164 outbound, a SIP URI for inbound */
-#define GW_CODE_LEN     32
-#define GW_DETAIL_LEN   256
+#define GW_TEXT_MAX       16384 /* bytes of message text, hard cap */
+#define GW_REF_LEN        129   /* client reference, 128 bytes and NUL */
+#define GW_IDEM_KEY_LEN   256   /* Idempotency-Key, 255 bytes and NUL */
+#define GW_ADDR_LEN       256   /* from/to: E.164 outbound, a SIP URI for inbound */
+#define GW_CODE_LEN       32
+#define GW_DETAIL_LEN     256
+#define GW_STORE_LIST_MAX 200 /* messages per gw_store_list page */
 
 /* A validated message to accept. Filled by the HTTP side; every field is copied. */
 struct gw_msg_new {
@@ -70,14 +73,39 @@ struct gw_store_stats {
     unsigned queued, sending; /* outbound messages in these states */
     unsigned backlog;         /* submissions waiting for the writer */
     int64_t last_commit_ms;
+    /* dispatch into the SIP queue, as of the writer's last cycle */
+    bool paused;                      /* nothing is claimed now (or only a probe) */
+    char pause_reason[GW_DETAIL_LEN]; /* why, in plain words; "" when running */
+    int64_t paused_until_ms;          /* wall clock when a probe may go; 0: not known */
 };
 
 struct gw_store_options {
-    unsigned max_backlog;   /* submissions waiting for commit before EAGAIN, default 4096 */
-    unsigned lease_s;       /* how long a claimed message stays "sending", default 120 */
-    unsigned retry_base_ms; /* exponential backoff base, default 2000 */
-    unsigned retry_cap_ms;  /* backoff cap, default 600000 */
+    unsigned max_backlog;       /* submissions waiting for commit before EAGAIN, default 4096 */
+    unsigned lease_s;           /* how long a claimed message stays "sending", default 120 */
+    unsigned retry_base_ms;     /* exponential backoff base, default 2000 */
+    unsigned retry_cap_ms;      /* backoff cap, default 600000 */
+    unsigned idem_keep_s;       /* idempotency keys live at least this long, default 86400 */
+    unsigned send_rate;         /* MESSAGEs per second into the SIP queue, 0 (default) = no limit */
+    unsigned send_burst;        /* back to back at most, default gw_ratelimit_default_burst */
+    unsigned breaker_threshold; /* operator failures in a row that pause dispatch, default 5 */
+    unsigned breaker_base_ms;   /* the first pause, default 1000 */
+    unsigned breaker_cap_ms;    /* the longest pause, default 30000 */
 };
+
+/* What gw_store_list selects. */
+struct gw_store_query {
+    bool has_status;
+    enum gw_status status;
+    bool has_direction;
+    bool inbound;           /* with has_direction: inbound (true) or outbound */
+    int64_t since_ms;       /* created at or after this wall-clock time; 0: any */
+    char cursor[GW_ID_LEN]; /* "" for the first page, else only ids below this one */
+    unsigned limit;         /* 1..GW_STORE_LIST_MAX */
+};
+
+/* Gets each listed message; valid during the call only. Return 0 to go on, or an errno
+ * value to stop the listing with it. */
+typedef int (*gw_store_list_fn)(void *arg, const struct gw_msg_view *v);
 
 /* Called once per accepted submission, on the writer thread, after the commit (or failure).
  * err: 0 stored (view is the new message); EEXIST replay of an earlier submission with the
@@ -109,6 +137,15 @@ void gw_store_close(struct gw_store *s);
 int gw_store_submit(struct gw_store *s, const struct gw_msg_new *m, gw_store_submit_fn fn,
                     void *arg) GW_MUST_CHECK;
 
+/* Asks the writer to cancel message id (it must be queued). Any thread; borrows id. On 0, fn
+ * runs exactly once later on the writer thread with: 0 cancelled now (view: the message, now
+ * cancelled); EALREADY it was cancelled before (view: the message); EBUSY it is in another
+ * status and was left alone (view: the message); ENOENT no such message (view NULL); EIO the
+ * commit failed (view NULL). Returns 0, EAGAIN (backlog full), ESHUTDOWN (stopping) or
+ * ENOMEM; then fn never runs. */
+int gw_store_cancel(struct gw_store *s, const char *id, gw_store_submit_fn fn,
+                    void *arg) GW_MUST_CHECK;
+
 /* Reports the final answer to attempt number `attempt` of message id. SIP thread (or any);
  * never waits for disk. The writer classifies it (gw_outcome_classify): 2xx -> sent,
  * permanent -> failed, otherwise a retry or expired. A report for a stale attempt is ignored. */
@@ -127,6 +164,14 @@ int gw_store_get(struct gw_store *s, const char *id, struct gw_msg_view *out) GW
  * Returns 0 or EIO (an unknown id gives *n = 0). */
 int gw_store_events(struct gw_store *s, const char *id, struct gw_msg_event *ev, size_t max,
                     size_t *n) GW_MUST_CHECK;
+
+/* Lists the messages q selects, newest first (by id, i.e. by creation time), calling fn with
+ * each, at most q->limit. next_cursor gets the last listed id when more messages follow, ""
+ * when this was the last page. Any thread; fn runs on the calling thread while a read
+ * connection is held, so it must not call back into the store. Returns 0, EINVAL (a limit
+ * out of range or a malformed cursor), ENOMEM, EIO or fn's error. */
+int gw_store_list(struct gw_store *s, const struct gw_store_query *q, gw_store_list_fn fn,
+                  void *arg, char next_cursor[GW_ID_LEN]) GW_MUST_CHECK;
 
 /* Copies the health figures. Any thread. */
 void gw_store_get_stats(struct gw_store *s, struct gw_store_stats *out);

@@ -12,6 +12,8 @@
 
 #define GW_LOG_MODULE "store"
 
+#define ID_TIME_MAX (((int64_t)1 << 50) - 1) /* what the 10 time characters of an id hold */
+
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS messages ("
     " seq INTEGER PRIMARY KEY,"
@@ -40,13 +42,17 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS messages_due ON messages(next_attempt_at) WHERE status = 0;"
     "CREATE INDEX IF NOT EXISTS messages_expiry ON messages(expires_at) WHERE status = 0;"
     "CREATE INDEX IF NOT EXISTS messages_lease ON messages(lease_until) WHERE status = 1;"
+    /* GET /messages: newest first by id (ids sort by creation time), per status or direction */
+    "CREATE INDEX IF NOT EXISTS messages_status_id ON messages(status, id);"
+    "CREATE INDEX IF NOT EXISTS messages_inbound_id ON messages(inbound, id);"
     "CREATE TABLE IF NOT EXISTS events ("
     " msg_seq INTEGER NOT NULL, at INTEGER NOT NULL, status INTEGER NOT NULL,"
     " layer TEXT NOT NULL, detail TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS events_msg ON events(msg_seq);"
     "CREATE TABLE IF NOT EXISTS idempotency ("
     " key TEXT PRIMARY KEY, fingerprint BLOB NOT NULL, msg_id TEXT NOT NULL,"
-    " created_at INTEGER NOT NULL) WITHOUT ROWID;";
+    " created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS idempotency_age ON idempotency(created_at);";
 
 enum stmt_id {
     S_BEGIN,
@@ -69,8 +75,27 @@ enum stmt_id {
     S_GET,
     S_EVENTS,
     S_COUNT,
+    S_FIND,
+    S_CANCEL,
+    S_IDEM_PRUNE,
+    S_LIST_ALL,
+    S_LIST_STATUS,
+    S_LIST_DIRECTION,
     S_COUNT_MAX,
 };
+
+/* The columns read_view expects, in its order. */
+#define VIEW_COLUMNS                                                                               \
+    "id, inbound, status, to_addr, from_addr, text, reference, encoding, chars, units,"            \
+    " segments, created_at, updated_at, expires_at, next_attempt_at, attempts, sip_status,"        \
+    " sip_phrase, call_id, reason_protocol, reason_cause, reason_text, warning_code,"              \
+    " warning_text, retry_after, error_code"
+
+/* ?1 lowest id (inclusive), ?2 highest id (exclusive), ?3 limit, ?4 the filter. Each form
+ * walks one index backwards from ?2: the id index, (status, id) or (inbound, id). */
+#define LIST_SQL(filter)                                                                           \
+    "SELECT " VIEW_COLUMNS " FROM messages WHERE " filter "id >= ?1 AND id < ?2"                   \
+    " ORDER BY id DESC LIMIT ?3"
 
 static const char *const sql[S_COUNT_MAX] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -84,33 +109,42 @@ static const char *const sql[S_COUNT_MAX] = {
     [S_IDEM_FIND] = "SELECT fingerprint, msg_id FROM idempotency WHERE key = ?",
     [S_IDEM_INSERT] = "INSERT INTO idempotency (key, fingerprint, msg_id, created_at)"
                       " VALUES (?, ?, ?, ?)",
+    /* INDEXED BY: the planner would otherwise take (status, id) and sort every queued row */
     [S_DUE] = "SELECT seq, id, to_addr, from_addr, attempts, expires_at FROM messages"
+              " INDEXED BY messages_due"
               " WHERE status = 0 AND next_attempt_at <= ?1 AND expires_at > ?1"
               " ORDER BY next_attempt_at LIMIT ?2",
     [S_CLAIM] = "UPDATE messages SET status = 1, attempts = attempts + 1, lease_until = ?2,"
                 " updated_at = ?3 WHERE seq = ?1",
     [S_TEXT] = "SELECT text FROM messages WHERE seq = ?",
-    [S_EXPIRE_FIND] = "SELECT seq FROM messages WHERE status = 0 AND expires_at <= ? LIMIT 256",
+    [S_EXPIRE_FIND] = "SELECT seq FROM messages INDEXED BY messages_expiry"
+                      " WHERE status = 0 AND expires_at <= ? LIMIT 256",
     [S_SET_STATUS] = "UPDATE messages SET status = ?2, updated_at = ?3,"
                      " next_attempt_at = ?4 WHERE seq = ?1",
-    [S_LEASE_FIND] = "SELECT seq FROM messages WHERE status = 1 AND lease_until < ? LIMIT 256",
+    [S_LEASE_FIND] = "SELECT seq FROM messages INDEXED BY messages_lease"
+                     " WHERE status = 1 AND lease_until < ? LIMIT 256",
     [S_REQUEUE] = "UPDATE messages SET status = 0, updated_at = ?2, next_attempt_at = ?2"
                   " WHERE seq = ?1",
-    [S_NEXT_DUE] = "SELECT min(next_attempt_at) FROM messages WHERE status = 0",
+    [S_NEXT_DUE] = "SELECT min(next_attempt_at) FROM messages INDEXED BY messages_due"
+                   " WHERE status = 0",
     [S_LOOKUP_SENDING] = "SELECT seq, expires_at FROM messages"
                          " WHERE id = ? AND status = 1 AND attempts = ?",
     [S_APPLY] = "UPDATE messages SET status = ?2, updated_at = ?3, next_attempt_at = ?4,"
                 " sip_status = ?5, sip_phrase = ?6, call_id = ?7, reason_protocol = ?8,"
                 " reason_cause = ?9, reason_text = ?10, warning_code = ?11, warning_text = ?12,"
                 " retry_after = ?13, error_code = ?14 WHERE seq = ?1",
-    [S_GET] = "SELECT id, inbound, status, to_addr, from_addr, text, reference, encoding, chars,"
-              " units, segments, created_at, updated_at, expires_at, next_attempt_at, attempts,"
-              " sip_status, sip_phrase, call_id, reason_protocol, reason_cause, reason_text,"
-              " warning_code, warning_text, retry_after, error_code FROM messages WHERE id = ?",
+    [S_GET] = "SELECT " VIEW_COLUMNS " FROM messages WHERE id = ?",
     [S_EVENTS] = "SELECT e.at, e.status, e.layer, e.detail FROM events e"
                  " JOIN messages m ON m.seq = e.msg_seq WHERE m.id = ? ORDER BY e.rowid LIMIT ?",
     [S_COUNT] = "SELECT (SELECT count(*) FROM messages WHERE status = 0),"
                 " (SELECT count(*) FROM messages WHERE status = 1)",
+    [S_FIND] = "SELECT seq, status FROM messages WHERE id = ?",
+    [S_CANCEL] = "UPDATE messages SET status = ?3, updated_at = ?2 WHERE seq = ?1 AND status = ?4",
+    [S_IDEM_PRUNE] = "DELETE FROM idempotency WHERE key IN"
+                     " (SELECT key FROM idempotency WHERE created_at < ?1 LIMIT ?2)",
+    [S_LIST_ALL] = LIST_SQL(""),
+    [S_LIST_STATUS] = LIST_SQL("status = ?4 AND "),
+    [S_LIST_DIRECTION] = LIST_SQL("inbound = ?4 AND "),
 };
 
 struct gw_storedb {
@@ -334,8 +368,7 @@ int gw_storedb_claim_due(struct gw_storedb *db, int64_t now_ms, int64_t lease_un
     sqlite3_bind_int64(st, 1, now_ms);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
     size_t count = 0;
-    int rc;
-    while (count < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (count < max && sqlite3_step(st) == SQLITE_ROW) {
         struct gw_storedb_claim *c = &claims[count++];
         c->seq = sqlite3_column_int64(st, 0);
         copy_col(st, 1, c->id, sizeof(c->id));
@@ -392,8 +425,7 @@ static int collect_seqs(struct gw_storedb *db, enum stmt_id id, int64_t arg, int
         return EIO;
     sqlite3_bind_int64(st, 1, arg);
     size_t count = 0;
-    int rc;
-    while (count < 256 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    while (count < 256 && sqlite3_step(st) == SQLITE_ROW)
         seqs[count++] = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     *n = count;
@@ -536,6 +568,30 @@ static void read_answer(sqlite3_stmt *st, struct gw_msg_view *v)
     v->answer.retry_after = int_col(st, 24, -1);
 }
 
+/* Copies the VIEW_COLUMNS of the current row into out. */
+static void read_view(sqlite3_stmt *st, struct gw_msg_view *out)
+{
+    copy_col(st, 0, out->id, sizeof(out->id));
+    out->inbound = sqlite3_column_int(st, 1) != 0;
+    out->status = (enum gw_status)sqlite3_column_int(st, 2);
+    copy_col(st, 3, out->to, sizeof(out->to));
+    copy_col(st, 4, out->from, sizeof(out->from));
+    copy_col(st, 5, out->text, sizeof(out->text));
+    out->text_len = strlen(out->text);
+    copy_col(st, 6, out->reference, sizeof(out->reference));
+    out->info.encoding = (enum gw_text_encoding)sqlite3_column_int(st, 7);
+    out->info.chars = (unsigned)sqlite3_column_int(st, 8);
+    out->info.units = (unsigned)sqlite3_column_int(st, 9);
+    out->info.segments = (unsigned)sqlite3_column_int(st, 10);
+    out->created_at_ms = sqlite3_column_int64(st, 11);
+    out->updated_at_ms = sqlite3_column_int64(st, 12);
+    out->expires_at_ms = sqlite3_column_int64(st, 13);
+    out->next_attempt_ms = sqlite3_column_int64(st, 14);
+    out->attempts = (unsigned)sqlite3_column_int(st, 15);
+    read_answer(st, out);
+    copy_col(st, 25, out->error_code, sizeof(out->error_code));
+}
+
 int gw_storedb_get(struct gw_storedb *db, const char *id, struct gw_msg_view *out)
 {
     sqlite3_stmt *st = stmt(db, S_GET);
@@ -544,27 +600,8 @@ int gw_storedb_get(struct gw_storedb *db, const char *id, struct gw_msg_view *ou
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     int err = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? ENOENT : EIO;
-    if (err == 0) {
-        copy_col(st, 0, out->id, sizeof(out->id));
-        out->inbound = sqlite3_column_int(st, 1) != 0;
-        out->status = (enum gw_status)sqlite3_column_int(st, 2);
-        copy_col(st, 3, out->to, sizeof(out->to));
-        copy_col(st, 4, out->from, sizeof(out->from));
-        copy_col(st, 5, out->text, sizeof(out->text));
-        out->text_len = strlen(out->text);
-        copy_col(st, 6, out->reference, sizeof(out->reference));
-        out->info.encoding = (enum gw_text_encoding)sqlite3_column_int(st, 7);
-        out->info.chars = (unsigned)sqlite3_column_int(st, 8);
-        out->info.units = (unsigned)sqlite3_column_int(st, 9);
-        out->info.segments = (unsigned)sqlite3_column_int(st, 10);
-        out->created_at_ms = sqlite3_column_int64(st, 11);
-        out->updated_at_ms = sqlite3_column_int64(st, 12);
-        out->expires_at_ms = sqlite3_column_int64(st, 13);
-        out->next_attempt_ms = sqlite3_column_int64(st, 14);
-        out->attempts = (unsigned)sqlite3_column_int(st, 15);
-        read_answer(st, out);
-        copy_col(st, 25, out->error_code, sizeof(out->error_code));
-    }
+    if (err == 0)
+        read_view(st, out);
     sqlite3_reset(st);
     return err;
 }
@@ -578,8 +615,7 @@ int gw_storedb_events(struct gw_storedb *db, const char *id, struct gw_msg_event
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
     size_t count = 0;
-    int rc;
-    while (count < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (count < max && sqlite3_step(st) == SQLITE_ROW) {
         ev[count].at_ms = sqlite3_column_int64(st, 0);
         ev[count].status = (enum gw_status)sqlite3_column_int(st, 1);
         copy_col(st, 2, ev[count].layer, sizeof(ev[count].layer));
@@ -601,6 +637,118 @@ int gw_storedb_counts(struct gw_storedb *db, unsigned *queued, unsigned *sending
         *queued = (unsigned)sqlite3_column_int(st, 0);
         *sending = (unsigned)sqlite3_column_int(st, 1);
         err = 0;
+    }
+    sqlite3_reset(st);
+    return err;
+}
+
+int gw_storedb_cancel(struct gw_storedb *db, const char *id, int64_t now_ms, enum gw_status *status)
+{
+    sqlite3_stmt *st = stmt(db, S_FIND);
+    if (!st)
+        return EIO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int64_t seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    enum gw_status cur = rc == SQLITE_ROW ? (enum gw_status)sqlite3_column_int(st, 1) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? ENOENT : EIO;
+    *status = cur;
+    if (cur == GW_STATUS_CANCELLED)
+        return EALREADY;
+    if (!gw_status_can_move(cur, GW_STATUS_CANCELLED))
+        return EBUSY;
+    st = stmt(db, S_CANCEL);
+    if (!st)
+        return EIO;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, now_ms);
+    sqlite3_bind_int(st, 3, GW_STATUS_CANCELLED);
+    sqlite3_bind_int(st, 4, (int)cur);
+    if (run(db, st) != 0 || sqlite3_changes(db->conn) != 1)
+        return EIO;
+    *status = GW_STATUS_CANCELLED;
+    return gw_storedb_event(db, seq, now_ms, GW_STATUS_CANCELLED, "http",
+                            "cancelled by the client before it was sent");
+}
+
+int gw_storedb_idem_prune(struct gw_storedb *db, int64_t before_ms, size_t max, size_t *n)
+{
+    sqlite3_stmt *st = stmt(db, S_IDEM_PRUNE);
+    if (!st)
+        return EIO;
+    sqlite3_bind_int64(st, 1, before_ms);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    if (run(db, st) != 0)
+        return EIO;
+    *n = (size_t)sqlite3_changes(db->conn);
+    return 0;
+}
+
+/* The lowest id a message created at ms can have: its time part and zeros. */
+static void id_floor(int64_t ms, char out[GW_ID_LEN])
+{
+    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    uint64_t t = ms > 0 ? (uint64_t)ms : 0;
+    for (int i = 9; i >= 0; i--) {
+        out[i] = alphabet[t & 31u];
+        t >>= 5;
+    }
+    memset(out + 10, '0', 16);
+    out[26] = '\0';
+}
+
+/* The statement for q, bound; *none when q cannot match anything. A status decides the
+ * direction (only inbound messages are received), so status and direction together never
+ * need a second filter that an index cannot serve. */
+static sqlite3_stmt *list_stmt(struct gw_storedb *db, const struct gw_store_query *q, bool *none)
+{
+    bool by_status = q->has_status;
+    bool by_direction = q->has_direction && !by_status;
+    *none = q->has_status && q->has_direction && (q->status == GW_STATUS_RECEIVED) != q->inbound;
+    enum stmt_id id = by_status ? S_LIST_STATUS : by_direction ? S_LIST_DIRECTION : S_LIST_ALL;
+    sqlite3_stmt *st = stmt(db, id);
+    if (!st)
+        return NULL;
+    char lo[GW_ID_LEN];
+    id_floor(q->since_ms < ID_TIME_MAX ? q->since_ms : ID_TIME_MAX, lo);
+    sqlite3_bind_text(st, 1, lo, -1, SQLITE_TRANSIENT);
+    /* "~" sorts after every id character */
+    sqlite3_bind_text(st, 2, q->cursor[0] ? q->cursor : "~", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)q->limit + 1);
+    if (by_status)
+        sqlite3_bind_int(st, 4, (int)q->status);
+    else if (by_direction)
+        sqlite3_bind_int(st, 4, q->inbound);
+    return st;
+}
+
+int gw_storedb_list(struct gw_storedb *db, const struct gw_store_query *q, struct gw_msg_view *v,
+                    gw_store_list_fn fn, void *arg, char next_cursor[GW_ID_LEN])
+{
+    bool none = false;
+    sqlite3_stmt *st = list_stmt(db, q, &none);
+    if (!st)
+        return EIO;
+    if (none)
+        return 0;
+    int err = 0, rc = SQLITE_DONE;
+    unsigned count = 0;
+    char last[GW_ID_LEN] = "";
+    while (err == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == q->limit) {
+            snprintf(next_cursor, GW_ID_LEN, "%s", last); /* one more row exists */
+            break;
+        }
+        read_view(st, v);
+        memcpy(last, v->id, sizeof(last));
+        count++;
+        err = fn(arg, v);
+    }
+    if (err == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        GW_LOG_ERR("list failed: %s", sqlite3_errmsg(db->conn));
+        err = EIO;
     }
     sqlite3_reset(st);
     return err;

@@ -95,6 +95,23 @@ int gw_storedb_get(struct gw_storedb *db, const char *id, struct gw_msg_view *ou
 int gw_storedb_events(struct gw_storedb *db, const char *id, struct gw_msg_event *ev, size_t max,
                       size_t *n) GW_MUST_CHECK;
 
+/* Cancels message id at now_ms if it is queued: status cancelled and an event. Sets *status
+ * to the message's status afterwards. Returns 0, ENOENT (no such message), EALREADY (already
+ * cancelled), EBUSY (in another status, *status says which) or EIO. */
+int gw_storedb_cancel(struct gw_storedb *db, const char *id, int64_t now_ms,
+                      enum gw_status *status) GW_MUST_CHECK;
+
+/* Deletes up to max idempotency records created before before_ms; *n gets how many. */
+int gw_storedb_idem_prune(struct gw_storedb *db, int64_t before_ms, size_t max,
+                          size_t *n) GW_MUST_CHECK;
+
+/* Reads the messages q selects, newest id first, into v one at a time and calls fn with each;
+ * a non-zero return of fn stops the walk and is returned. next_cursor gets the id of the
+ * last message passed to fn when more follow, else it is left alone. Returns 0, EIO or fn's
+ * error. */
+int gw_storedb_list(struct gw_storedb *db, const struct gw_store_query *q, struct gw_msg_view *v,
+                    gw_store_list_fn fn, void *arg, char next_cursor[GW_ID_LEN]) GW_MUST_CHECK;
+
 /* Counts outbound messages queued and sending. */
 int gw_storedb_counts(struct gw_storedb *db, unsigned *queued, unsigned *sending) GW_MUST_CHECK;
 

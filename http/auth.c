@@ -10,6 +10,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 bool gw_auth_required(const struct gw_config *cfg)
 {
@@ -108,4 +109,28 @@ bool gw_auth_loopback(const char *host)
     if (IN6_IS_ADDR_LOOPBACK(&a6))
         return true;
     return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+}
+
+int gw_auth_new_key(char key[GW_AUTH_NEW_KEY_LEN], char hash[65])
+{
+    unsigned char raw[32], md[32];
+    unsigned char b64[48]; /* EVP_EncodeBlock writes 44 characters and a NUL */
+    char k[GW_AUTH_NEW_KEY_LEN];
+    int err = EIO;
+    if (RAND_bytes(raw, sizeof(raw)) != 1 || EVP_EncodeBlock(b64, raw, sizeof(raw)) != 44)
+        goto out;
+    for (size_t i = 0; i < GW_AUTH_NEW_KEY_LEN - 1; i++) /* base64 to base64url, no '=' */
+        k[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
+    k[GW_AUTH_NEW_KEY_LEN - 1] = '\0';
+    if (gw_auth_sha256(k, GW_AUTH_NEW_KEY_LEN - 1, md) != 0)
+        goto out;
+    memcpy(key, k, sizeof(k));
+    to_hex(md, sizeof(md), hash);
+    err = 0;
+out:
+    OPENSSL_cleanse(raw, sizeof(raw));
+    OPENSSL_cleanse(b64, sizeof(b64));
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(md, sizeof(md));
+    return err;
 }

@@ -27,4 +27,11 @@ bool gw_auth_loopback(const char *host);
 /* Writes SHA-256 of len bytes at data into out. Any thread. Returns 0 or EIO. */
 int gw_auth_sha256(const void *data, size_t len, unsigned char out[32]) GW_MUST_CHECK;
 
+#define GW_AUTH_NEW_KEY_LEN 44 /* 43 characters of base64url (32 random bytes) and NUL */
+
+/* Makes a new API key: 32 bytes from the OpenSSL CSPRNG as unpadded base64url (43 characters)
+ * in key, and its SHA-256 as 64 lower-case hex digits (what [api] keys lists) in hash.
+ * Any thread. Returns 0 or EIO (no randomness); nothing is written on failure. */
+int gw_auth_new_key(char key[GW_AUTH_NEW_KEY_LEN], char hash[65]) GW_MUST_CHECK;
+
 #endif

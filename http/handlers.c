@@ -81,6 +81,62 @@ out:
     free(v);
 }
 
+static int add_item(void *arg, const struct gw_msg_view *v)
+{
+    return gw_json_list_add(arg, v);
+}
+
+void gw_handlers_list(const struct gw_http_deps *d, const struct gw_store_query *q,
+                      struct gw_reply *r)
+{
+    struct gw_json_list *list = NULL;
+    char next[GW_ID_LEN] = "";
+    int err = gw_json_list_new(&list);
+    if (!err)
+        err = gw_store_list(d->store, q, add_item, list, next);
+    if (err == ENOMEM) {
+        gw_json_list_free(list);
+        gw_reply_error(r, GW_PROB_INTERNAL_ERROR, "out of memory while building the answer");
+        return;
+    }
+    if (err) {
+        gw_json_list_free(list);
+        GW_LOG_WARN("listing messages failed err=%d", err);
+        gw_reply_error(r, GW_PROB_STORE_UNAVAILABLE, "the message store cannot be read now");
+        return;
+    }
+    char *body = NULL;
+    size_t len = 0;
+    err = gw_json_list_finish(list, next, &body, &len);
+    reply_body(r, 200, err, body, len);
+}
+
+void gw_handlers_cancelled(int err, const struct gw_msg_view *view, struct gw_reply *r)
+{
+    if ((err == 0 || err == EALREADY) && view) {
+        char *body = NULL;
+        size_t len = 0;
+        int rc = gw_json_summary(view, &body, &len);
+        reply_body(r, 200, rc, body, len);
+        return;
+    }
+    if (err == EBUSY && view) {
+        struct gw_problem p;
+        gw_problem_set(&p, GW_PROB_NOT_CANCELLABLE, NULL,
+                       "the message is %s; only a queued message can be cancelled",
+                       gw_status_name(view->status));
+        gw_reply_problem(r, &p);
+        return;
+    }
+    if (err == ENOENT) {
+        gw_reply_error(r, GW_PROB_NOT_FOUND, "there is no message with this id");
+        return;
+    }
+    GW_LOG_WARN("cancellation not stored err=%d", err);
+    gw_reply_error(r, GW_PROB_STORE_UNAVAILABLE,
+                   "the cancellation could not be stored; the message is unchanged, try again");
+}
+
 static void read_reg(const struct gw_http_deps *d, struct gw_reg_view *v)
 {
     memset(v, 0, sizeof(*v));

@@ -41,6 +41,16 @@ void gw_reply_error(struct gw_reply *r, enum gw_problem_code code, const char *d
  * MHD thread (reads the store). */
 void gw_handlers_message(const struct gw_http_deps *d, const char *id, struct gw_reply *r);
 
+/* GET /messages: 200 with the page q selects ({items, next_cursor}), or 503
+ * store_unavailable. MHD thread (reads the store). */
+void gw_handlers_list(const struct gw_http_deps *d, const struct gw_store_query *q,
+                      struct gw_reply *r);
+
+/* The answer to a cancellation, from the store's result (see gw_store_cancel): 200 with the
+ * message summary (also when it was cancelled before), 409 not_cancellable (EBUSY), 404
+ * not_found (ENOENT), 503 store_unavailable otherwise. Store writer thread. */
+void gw_handlers_cancelled(int err, const struct gw_msg_view *view, struct gw_reply *r);
+
 /* GET /registrations: 200 with the registration record. */
 void gw_handlers_registrations(const struct gw_http_deps *d, struct gw_reply *r);
 
@@ -53,8 +63,8 @@ void gw_handlers_health(const struct gw_http_deps *d, enum gw_route route, struc
  * 503 store_unavailable otherwise. Store writer thread. */
 void gw_handlers_stored(int err, const struct gw_msg_view *view, struct gw_reply *r);
 
-/* The answer when gw_store_submit itself failed with err: 503 overloaded (EAGAIN) or
- * 503 store_unavailable. */
+/* The answer when gw_store_submit (or gw_store_cancel) itself failed with err: 503
+ * overloaded (EAGAIN) or 503 store_unavailable. */
 void gw_handlers_submit_failed(int err, struct gw_reply *r);
 
 #endif

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "gateway/clock.h"
+#include "gateway/msgsize.h"
 #include "gateway/number.h"
 #include "gateway/text.h"
 
@@ -306,6 +307,22 @@ static int decode_reference(json_t *root, struct gw_msg_new *m, struct gw_proble
     return 0;
 }
 
+/* Over UDP a MESSAGE must stay within 1300 bytes (RFC 3261 §18.1.1). */
+static int check_udp_size(const struct gw_config *cfg, const struct gw_msg_new *m,
+                          struct gw_problem *err)
+{
+    if (cfg->sip.transport != GW_TRANSPORT_UDP)
+        return 0;
+    size_t est = gw_msgsize_estimate(cfg, m->to, m->from, m->text_len);
+    if (est <= GW_MSGSIZE_UDP_MAX)
+        return 0;
+    gw_problem_set(err, GW_PROB_TOO_LARGE_FOR_UDP, "text",
+                   "the SIP MESSAGE would be about %zu bytes, more than the %d that may go over "
+                   "UDP; shorten the text to at most %zu bytes, or set [sip] transport = tcp",
+                   est, GW_MSGSIZE_UDP_MAX, gw_msgsize_udp_text_max(cfg, m->to, m->from));
+    return EINVAL;
+}
+
 int gw_json_decode_message(const char *body, size_t len, const struct gw_config *cfg,
                            struct gw_msg_new *out, char *text_buf, size_t text_cap,
                            struct gw_problem *err)
@@ -327,6 +344,8 @@ int gw_json_decode_message(const char *body, size_t len, const struct gw_config 
         rc = decode_validity(root, cfg, &m, err);
     if (!rc)
         rc = decode_reference(root, &m, err);
+    if (!rc)
+        rc = check_udp_size(cfg, &m, err);
     if (!rc)
         *out = m;
 out:
@@ -486,11 +505,12 @@ static const char *no_answer_advice(enum gw_status s)
 }
 
 /* The error object: present when the store recorded an error code (failed, expired, or a
- * retry pending after an error), or the message failed or expired without one. */
+ * retry pending after an error), or the message failed or expired without one; never for a
+ * cancelled message (the client withdrew it; sip and the events keep what happened). */
 static json_t *error_json(const struct gw_msg_view *v)
 {
     bool dead = v->status == GW_STATUS_FAILED || v->status == GW_STATUS_EXPIRED;
-    if (v->error_code[0] == '\0' && !dead)
+    if ((v->error_code[0] == '\0' && !dead) || v->status == GW_STATUS_CANCELLED)
         return json_null();
     struct gw_outcome oc = {.success = true};
     if (v->has_answer)
@@ -558,35 +578,98 @@ int gw_json_accepted(const struct gw_msg_view *v, char **out, size_t *len)
     return dump(o, bad, out, len);
 }
 
+/* Every field of a message but its events: the list item, the DELETE answer, and the start
+ * of GET /messages/{id}. NULL on ENOMEM. */
+static json_t *summary_json(const struct gw_msg_view *v)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    bool queued = v->status == GW_STATUS_QUEUED;
+    int bad = 0;
+    bad |= json_object_set_new(o, "id", json_string(v->id));
+    bad |= json_object_set_new(o, "direction", json_string(v->inbound ? "inbound" : "outbound"));
+    bad |= json_object_set_new(o, "status", json_string(gw_status_name(v->status)));
+    bad |= json_object_set_new(o, "to", jstr(v->to));
+    bad |= json_object_set_new(o, "from", jopt(v->from));
+    bad |= json_object_set_new(o, "text", jstrn(v->text, v->text_len));
+    bad |= json_object_set_new(o, "reference", jopt(v->reference));
+    bad |= json_object_set_new(o, "encoding", json_string(gw_text_encoding_name(v->info.encoding)));
+    bad |= json_object_set_new(o, "segments", json_integer(v->info.segments));
+    bad |= json_object_set_new(o, "created_at", jtime(v->created_at_ms));
+    bad |= json_object_set_new(o, "updated_at", jtime(v->updated_at_ms));
+    bad |= json_object_set_new(o, "expires_at", jtime(v->expires_at_ms));
+    bad |=
+        json_object_set_new(o, "next_attempt_at", queued ? jtime(v->next_attempt_ms) : json_null());
+    bad |= json_object_set_new(o, "attempts", json_integer(v->attempts));
+    bad |= json_object_set_new(o, "sip", v->has_answer ? sip_json(&v->answer) : json_null());
+    bad |= json_object_set_new(o, "error", error_json(v));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 int gw_json_message(const struct gw_msg_view *v, const struct gw_msg_event *ev, size_t nev,
                     char **out, size_t *len)
+{
+    json_t *o = summary_json(v);
+    int bad = 0;
+    if (o)
+        bad |= json_object_set_new(o, "events", events_json(ev, nev));
+    return dump(o, bad, out, len);
+}
+
+int gw_json_summary(const struct gw_msg_view *v, char **out, size_t *len)
+{
+    return dump(summary_json(v), 0, out, len);
+}
+
+struct gw_json_list {
+    json_t *items;
+};
+
+int gw_json_list_new(struct gw_json_list **out)
+{
+    struct gw_json_list *l = calloc(1, sizeof(*l));
+    if (!l)
+        return ENOMEM;
+    l->items = json_array();
+    if (!l->items) {
+        free(l);
+        return ENOMEM;
+    }
+    *out = l;
+    return 0;
+}
+
+int gw_json_list_add(struct gw_json_list *l, const struct gw_msg_view *v)
+{
+    json_t *o = summary_json(v);
+    if (!o || json_array_append_new(l->items, o) != 0)
+        return ENOMEM;
+    return 0;
+}
+
+int gw_json_list_finish(struct gw_json_list *l, const char *next_cursor, char **out, size_t *len)
 {
     json_t *o = json_object();
     int bad = 0;
     if (o) {
-        bool queued = v->status == GW_STATUS_QUEUED;
-        bad |= json_object_set_new(o, "id", json_string(v->id));
-        bad |=
-            json_object_set_new(o, "direction", json_string(v->inbound ? "inbound" : "outbound"));
-        bad |= json_object_set_new(o, "status", json_string(gw_status_name(v->status)));
-        bad |= json_object_set_new(o, "to", jstr(v->to));
-        bad |= json_object_set_new(o, "from", jopt(v->from));
-        bad |= json_object_set_new(o, "text", jstrn(v->text, v->text_len));
-        bad |= json_object_set_new(o, "reference", jopt(v->reference));
-        bad |= json_object_set_new(o, "encoding",
-                                   json_string(gw_text_encoding_name(v->info.encoding)));
-        bad |= json_object_set_new(o, "segments", json_integer(v->info.segments));
-        bad |= json_object_set_new(o, "created_at", jtime(v->created_at_ms));
-        bad |= json_object_set_new(o, "updated_at", jtime(v->updated_at_ms));
-        bad |= json_object_set_new(o, "expires_at", jtime(v->expires_at_ms));
-        bad |= json_object_set_new(o, "next_attempt_at",
-                                   queued ? jtime(v->next_attempt_ms) : json_null());
-        bad |= json_object_set_new(o, "attempts", json_integer(v->attempts));
-        bad |= json_object_set_new(o, "sip", v->has_answer ? sip_json(&v->answer) : json_null());
-        bad |= json_object_set_new(o, "error", error_json(v));
-        bad |= json_object_set_new(o, "events", events_json(ev, nev));
+        bad |= json_object_set(o, "items", l->items);
+        bad |= json_object_set_new(o, "next_cursor", jopt(next_cursor));
     }
+    gw_json_list_free(l);
     return dump(o, bad, out, len);
+}
+
+void gw_json_list_free(struct gw_json_list *l)
+{
+    if (!l)
+        return;
+    json_decref(l->items);
+    free(l);
 }
 
 int gw_json_registration(const struct gw_reg_view *r, char **out, size_t *len)
@@ -644,6 +727,22 @@ static json_t *health_store_json(const struct gw_store_stats *s)
     return o;
 }
 
+static json_t *health_dispatch_json(const struct gw_store_stats *s)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int bad = 0;
+    bad |= json_object_set_new(o, "paused", json_boolean(s->paused));
+    bad |= json_object_set_new(o, "reason", jopt(s->paused ? s->pause_reason : ""));
+    bad |= json_object_set_new(o, "until", jtime(s->paused ? s->paused_until_ms : 0));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 int gw_json_health(const struct gw_json_health *h, char **out, size_t *len)
 {
     json_t *o = json_object();
@@ -656,6 +755,7 @@ int gw_json_health(const struct gw_json_health *h, char **out, size_t *len)
         bad |= json_object_set_new(o, "registration", health_reg_json(&h->reg));
         bad |= json_object_set_new(o, "store", health_store_json(&h->store));
         bad |= json_object_set(o, "queue", q);
+        bad |= json_object_set_new(o, "dispatch", health_dispatch_json(&h->store));
     }
     json_decref(q);
     return dump(o, bad, out, len);

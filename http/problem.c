@@ -44,6 +44,11 @@ static const struct entry table[GW_PROB_COUNT] = {
     [GW_PROB_METHOD_NOT_ALLOWED] = {"method_not_allowed", "Method not allowed", 405, 0},
     [GW_PROB_OVERLOADED] = {"overloaded", "Gateway overloaded", 503, 1},
     [GW_PROB_STORE_UNAVAILABLE] = {"store_unavailable", "Message store unavailable", 503, 5},
+    [GW_PROB_INVALID_PARAMETER] = {"invalid_parameter", "Invalid query parameter", 422, 0},
+    [GW_PROB_NOT_CANCELLABLE] = {"not_cancellable", "Message cannot be cancelled", 409, 0},
+    [GW_PROB_AMBIGUOUS_LENGTH] = {"ambiguous_length", "Ambiguous message length", 400, 0},
+    [GW_PROB_TOO_LARGE_FOR_UDP] = {"too_large_for_udp", "Message too large for SIP over UDP", 413,
+                                   0},
     [GW_PROB_INTERNAL_ERROR] = {"internal_error", "Internal error", 500, 0},
 };
 

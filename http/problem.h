@@ -30,9 +30,13 @@ enum gw_problem_code {
     GW_PROB_METHOD_NOT_ALLOWED,
     GW_PROB_OVERLOADED,
     GW_PROB_STORE_UNAVAILABLE,
-    GW_PROB_INTERNAL_ERROR,
+    GW_PROB_INVALID_PARAMETER,
+    GW_PROB_NOT_CANCELLABLE,
+    GW_PROB_TOO_LARGE_FOR_UDP,
+    GW_PROB_AMBIGUOUS_LENGTH,
+    GW_PROB_INTERNAL_ERROR, /* always last */
 };
-#define GW_PROB_COUNT 22
+#define GW_PROB_COUNT 26
 
 /* Prefix of every problem "type" URI; the code follows it. */
 #define GW_PROBLEM_TYPE_BASE "https://smsgw.dev/errors/"

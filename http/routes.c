@@ -1,31 +1,39 @@
-/* Route table: exact paths plus the one parameterised path /messages/{id}. */
+/* Route table: exact paths plus the one parameterised path /messages/{id}; each path names
+ * the route of every method it answers. */
 #include "http/routes.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define ALLOW_GET  "GET, HEAD"
-#define ALLOW_POST "POST"
-
 struct route {
     const char *path;
-    enum gw_route route;
     const char *allow;
+    enum gw_route get, post, del; /* GW_ROUTE_NONE: the method is not allowed */
 };
 
 static const struct route table[] = {
-    {"/messages", GW_ROUTE_MESSAGES, ALLOW_POST},
-    {"/registrations", GW_ROUTE_REGISTRATIONS, ALLOW_GET},
-    {"/health", GW_ROUTE_HEALTH, ALLOW_GET},
-    {"/health/live", GW_ROUTE_HEALTH_LIVE, ALLOW_GET},
-    {"/health/ready", GW_ROUTE_HEALTH_READY, ALLOW_GET},
+    {"/messages", "GET, HEAD, POST", GW_ROUTE_LIST_MESSAGES, GW_ROUTE_MESSAGES, GW_ROUTE_NONE},
+    {"/registrations", "GET, HEAD", GW_ROUTE_REGISTRATIONS, GW_ROUTE_NONE, GW_ROUTE_NONE},
+    {"/health", "GET, HEAD", GW_ROUTE_HEALTH, GW_ROUTE_NONE, GW_ROUTE_NONE},
+    {"/health/live", "GET, HEAD", GW_ROUTE_HEALTH_LIVE, GW_ROUTE_NONE, GW_ROUTE_NONE},
+    {"/health/ready", "GET, HEAD", GW_ROUTE_HEALTH_READY, GW_ROUTE_NONE, GW_ROUTE_NONE},
 };
 
-static bool method_allowed(const char *method, const char *allow)
+static const struct route message_route = {NULL, "GET, HEAD, DELETE", GW_ROUTE_MESSAGE,
+                                           GW_ROUTE_NONE, GW_ROUTE_CANCEL};
+
+static void pick(const char *method, const struct route *r, struct gw_route_match *out)
 {
-    if (strcmp(allow, ALLOW_POST) == 0)
-        return strcmp(method, "POST") == 0;
-    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    enum gw_route by_method = GW_ROUTE_NONE;
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        by_method = r->get;
+    else if (strcmp(method, "POST") == 0)
+        by_method = r->post;
+    else if (strcmp(method, "DELETE") == 0)
+        by_method = r->del;
+    out->allow = r->allow;
+    out->method_ok = by_method != GW_ROUTE_NONE;
+    out->route = out->method_ok ? by_method : r->get != GW_ROUTE_NONE ? r->get : r->post;
 }
 
 void gw_routes_match(const char *method, const char *url, struct gw_route_match *out)
@@ -35,26 +43,27 @@ void gw_routes_match(const char *method, const char *url, struct gw_route_match 
     out->route = GW_ROUTE_NONE;
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         if (strcmp(url, table[i].path) == 0) {
-            out->route = table[i].route;
-            out->allow = table[i].allow;
-            break;
+            pick(method, &table[i], out);
+            return;
         }
     }
-    if (out->route == GW_ROUTE_NONE && strncmp(url, prefix, sizeof(prefix) - 1) == 0) {
+    if (strncmp(url, prefix, sizeof(prefix) - 1) == 0) {
         const char *id = url + sizeof(prefix) - 1;
         if (!gw_id_valid(id))
             return;
         snprintf(out->id, sizeof(out->id), "%s", id);
-        out->route = GW_ROUTE_MESSAGE;
-        out->allow = ALLOW_GET;
+        pick(method, &message_route, out);
     }
-    if (out->route != GW_ROUTE_NONE)
-        out->method_ok = method_allowed(method, out->allow);
 }
 
 bool gw_routes_takes_body(enum gw_route route)
 {
     return route == GW_ROUTE_MESSAGES;
+}
+
+bool gw_routes_takes_query(enum gw_route route)
+{
+    return route == GW_ROUTE_LIST_MESSAGES;
 }
 
 bool gw_routes_public(enum gw_route route)

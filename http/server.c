@@ -2,9 +2,9 @@
  * req (its con_cls) that MHD owns from the first handler call to NOTIFY_COMPLETED. The first
  * call checks everything the headers can tell (auth, route, media type, size, Idempotency-Key)
  * and answers at once if anything is wrong, so an oversized body is never read. The body is
- * collected with a cap, decoded strictly, and POST /messages is then suspended while the
- * store's writer commits it; the writer's callback stores the answer in the req and resumes
- * the connection, and MHD calls the handler again to send it.
+ * collected with a cap, decoded strictly, and POST /messages (like DELETE /messages/{id}) is
+ * then suspended while the store's writer commits it; the writer's callback stores the answer
+ * in the req and resumes the connection, and MHD calls the handler again to send it.
  *
  * Ownership during a submission: from the suspend until the resume, the req is the store's
  * (only srv->lock-guarded fields are touched by others). If shutdown gives up waiting, it
@@ -37,6 +37,7 @@
 #include "http/idem.h"
 #include "http/json.h"
 #include "http/problem.h"
+#include "http/query.h"
 #include "http/routes.h"
 
 #define MEMORY_LIMIT        (32 * 1024) /* per connection: bounds the header block */
@@ -90,8 +91,12 @@ static const char *route_name(enum gw_route route)
         return "none";
     case GW_ROUTE_MESSAGES:
         return "post_message";
+    case GW_ROUTE_LIST_MESSAGES:
+        return "list_messages";
     case GW_ROUTE_MESSAGE:
         return "get_message";
+    case GW_ROUTE_CANCEL:
+        return "cancel_message";
     case GW_ROUTE_REGISTRATIONS:
         return "registrations";
     case GW_ROUTE_HEALTH:
@@ -195,9 +200,51 @@ static int check_upload(struct req *r, struct gw_problem *p)
     return gw_idem_key(header(r, "Idempotency-Key"), r->idem_key, p);
 }
 
+struct framing {
+    unsigned lengths;       /* Content-Length fields */
+    bool differ;            /* ... with different values */
+    bool transfer_encoding; /* a Transfer-Encoding field */
+    const char *length;     /* the first Content-Length value */
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    const char *v = value ? value : "";
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (f->lengths++ == 0)
+            f->length = v;
+        else if (strcmp(f->length, v) != 0)
+            f->differ = true;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding = true;
+    }
+    return MHD_YES;
+}
+
+/* RFC 9112 §6.3: Content-Length fields that disagree, or Content-Length together with
+ * Transfer-Encoding, leave the end of the body ambiguous (the stuff of request smuggling);
+ * libmicrohttpd would silently pick one, so such a request is refused before its body. */
+static int check_framing(struct req *r, struct gw_problem *p)
+{
+    struct framing f;
+    memset(&f, 0, sizeof(f));
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_framing, &f);
+    if (!f.differ && !(f.lengths > 0 && f.transfer_encoding))
+        return 0;
+    gw_problem_set(p, GW_PROB_AMBIGUOUS_LENGTH, NULL,
+                   f.differ ? "the request has Content-Length fields that disagree"
+                            : "the request has both Content-Length and Transfer-Encoding");
+    return EINVAL;
+}
+
 static int precheck(struct req *r, struct gw_problem *p)
 {
     const struct gw_config *cfg = r->srv->deps.cfg;
+    if (check_framing(r, p) != 0)
+        return EINVAL;
     if (!gw_routes_public(r->route.route) &&
         !gw_auth_check(cfg, header(r, MHD_HTTP_HEADER_AUTHORIZATION))) {
         gw_problem_set(p, GW_PROB_UNAUTHORIZED, NULL,
@@ -310,10 +357,12 @@ static void on_stored(void *arg, int err, const struct gw_msg_view *view)
     deliver(arg, &rep);
 }
 
-static enum MHD_Result submit(struct req *r, const struct gw_msg_new *m)
+/* Suspends r until the store calls back. False when shutting down: r->reply then holds the
+ * 503 to send at once. */
+static bool suspend(struct req *r)
 {
     struct gw_http_server *srv = r->srv;
-    /* Suspend first, as the writer may call back before gw_store_submit returns; and under
+    /* Suspend first, as the writer may call back before the store call returns; and under
      * the lock, so that shutdown never resumes a connection that is not yet suspended. */
     pthread_mutex_lock(&srv->lock);
     bool refuse = srv->refuse;
@@ -328,18 +377,83 @@ static enum MHD_Result submit(struct req *r, const struct gw_msg_new *m)
         MHD_suspend_connection(r->conn);
     }
     pthread_mutex_unlock(&srv->lock);
-    if (refuse) {
+    if (refuse)
         gw_handlers_submit_failed(ESHUTDOWN, &r->reply);
+    return !refuse;
+}
+
+/* The store refused the work at once (err): answer through the suspended path. */
+static void refused(struct req *r, int err)
+{
+    struct gw_reply rep;
+    memset(&rep, 0, sizeof(rep));
+    gw_handlers_submit_failed(err, &rep);
+    deliver(r, &rep);
+}
+
+static enum MHD_Result submit(struct req *r, const struct gw_msg_new *m)
+{
+    if (!suspend(r))
         return send_reply(r);
-    }
-    int err = gw_store_submit(srv->deps.store, m, on_stored, r);
-    if (err) {
-        struct gw_reply rep;
-        memset(&rep, 0, sizeof(rep));
-        gw_handlers_submit_failed(err, &rep);
-        deliver(r, &rep);
-    }
+    int err = gw_store_submit(r->srv->deps.store, m, on_stored, r);
+    if (err)
+        refused(r, err);
     return MHD_YES;
+}
+
+/* ---- DELETE /messages/{id}: the writer cancels it, like a submission ---- */
+
+static void on_cancelled(void *arg, int err, const struct gw_msg_view *view)
+{
+    struct gw_reply rep;
+    memset(&rep, 0, sizeof(rep));
+    gw_handlers_cancelled(err, view, &rep);
+    deliver(arg, &rep);
+}
+
+static enum MHD_Result cancel_message(struct req *r)
+{
+    if (!suspend(r))
+        return send_reply(r);
+    int err = gw_store_cancel(r->srv->deps.store, r->route.id, on_cancelled, r);
+    if (err)
+        refused(r, err);
+    return MHD_YES;
+}
+
+/* ---- GET /messages ---- */
+
+struct query_args {
+    struct gw_query_arg args[GW_QUERY_MAX_ARGS];
+    size_t n;
+    bool more;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    struct query_args *q = cls;
+    if (q->n < GW_QUERY_MAX_ARGS)
+        q->args[q->n++] = (struct gw_query_arg){.name = key, .value = value};
+    else
+        q->more = true;
+    return MHD_YES;
+}
+
+static void list_messages(struct req *r)
+{
+    struct query_args qa;
+    memset(&qa, 0, sizeof(qa));
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &qa);
+    struct gw_store_query q;
+    struct gw_problem p;
+    if (gw_query_list(qa.args, qa.n, qa.more, &q, &p) != 0) {
+        GW_LOG_DEBUG("route=list_messages code=%s field=%s", gw_problem_name(p.code), p.field);
+        gw_reply_problem(&r->reply, &p);
+        return;
+    }
+    gw_handlers_list(&r->srv->deps, &q, &r->reply);
 }
 
 static enum MHD_Result post_message(struct req *r)
@@ -392,9 +506,14 @@ static enum MHD_Result finish(struct req *r)
     switch (r->route.route) {
     case GW_ROUTE_MESSAGES:
         return post_message(r);
+    case GW_ROUTE_LIST_MESSAGES:
+        list_messages(r);
+        break;
     case GW_ROUTE_MESSAGE:
         gw_handlers_message(d, r->route.id, &r->reply);
         break;
+    case GW_ROUTE_CANCEL:
+        return cancel_message(r);
     case GW_ROUTE_REGISTRATIONS:
         gw_handlers_registrations(d, &r->reply);
         break;
@@ -570,7 +689,7 @@ static bool wait_idle(struct gw_http_server *srv, int64_t ms)
             return true;
         if (gw_clock_mono_ms() >= deadline)
             return false;
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 10L * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
 }

@@ -1,5 +1,6 @@
-/* Tests for http/auth.c (API keys, reliability.md §5.1 rows 6-8, and the loopback rule) and
- * http/idem.c (Idempotency-Key syntax, row 5, and the request fingerprint). */
+/* Tests for http/auth.c (API keys, reliability.md §5.1 rows 6-8, the loopback rule and new
+ * keys for --hash-key) and http/idem.c (Idempotency-Key syntax, row 5, and the request
+ * fingerprint). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -113,6 +114,38 @@ static void sha256_vector(void **state)
     assert_memory_equal(md, empty, 32);
 }
 
+/* A new key is 43 base64url characters; its hash is what [api] keys takes and accepts it. */
+static void new_keys(void **state)
+{
+    (void)state;
+    char key[GW_AUTH_NEW_KEY_LEN], again[GW_AUTH_NEW_KEY_LEN], hash[65];
+    assert_int_equal(gw_auth_new_key(key, hash), 0);
+    assert_int_equal(strlen(key), 43);
+    assert_int_equal(strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                 "0123456789-_"),
+                     43);
+    assert_int_equal(strlen(hash), 64);
+    assert_int_equal(strspn(hash, "0123456789abcdef"), 64);
+    unsigned char md[32];
+    char hex[65];
+    assert_int_equal(gw_auth_sha256(key, strlen(key), md), 0);
+    for (size_t i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    assert_string_equal(hex, hash);
+
+    struct gw_config c;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.api.keys[0], sizeof(c.api.keys[0]), "%s", hash);
+    c.api.nkeys = 1;
+    char authz[80];
+    snprintf(authz, sizeof(authz), "Bearer %s", key);
+    assert_true(gw_auth_check(&c, authz));
+    assert_int_equal(gw_auth_new_key(again, hash), 0);
+    assert_string_not_equal(again, key); /* 256 random bits: never the same twice */
+    snprintf(authz, sizeof(authz), "Bearer %s", again);
+    assert_false(gw_auth_check(&c, authz));
+}
+
 static void idempotency_keys(void **state)
 {
     (void)state;
@@ -199,6 +232,7 @@ int main(void)
         cmocka_unit_test_setup(no_keys_configured, setup),
         cmocka_unit_test(loopback),
         cmocka_unit_test(sha256_vector),
+        cmocka_unit_test(new_keys),
         cmocka_unit_test(idempotency_keys),
         cmocka_unit_test(fingerprints),
     };

@@ -1,5 +1,6 @@
 /* Tests for http/json.c: the strict POST /messages decoder over the bad-input catalogue
- * (reliability.md §5.1), the Content-Type rule, and the shapes of the response encoders. */
+ * (reliability.md §5.1) and the UDP size rule, the Content-Type rule, and the shapes of the
+ * response encoders (message, summary, list, registration, health). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <jansson.h>
 
 #include "gateway/config.h"
+#include "gateway/msgsize.h"
 #include "gateway/outcome.h"
 #include "gateway/store.h"
 #include "http/json.h"
@@ -33,6 +35,13 @@ static void make_cfg(unsigned nsenders)
     cfg.limits.max_segments = 10;
     cfg.limits.validity_default = 86400;
     cfg.limits.validity_max = 259200;
+    /* TCP: the long-text cases are not about UDP; udp_size switches */
+    cfg.sip.transport = GW_TRANSPORT_TCP;
+    snprintf(cfg.sip.domain, sizeof(cfg.sip.domain), "operator.test");
+    snprintf(cfg.sip.username, sizeof(cfg.sip.username), "smsgw");
+    snprintf(cfg.sip.local, sizeof(cfg.sip.local), "127.0.0.1:0");
+    snprintf(cfg.sip.recipient_uri, sizeof(cfg.sip.recipient_uri),
+             "sip:{e164}@{domain};user=phone");
 }
 
 static int setup(void **state)
@@ -281,8 +290,8 @@ static char *text_body(const char *unit, size_t count)
     int n = snprintf(body, cap, "{\"to\":\"+4915112345678\",\"text\":\"");
     size_t pos = (size_t)n;
     for (size_t i = 0; i < count; i++, pos += ulen)
-        memcpy(body + pos, unit, ulen);
-    memcpy(body + pos, "\"}", 3);
+        snprintf(body + pos, cap - pos, "%s", unit);
+    snprintf(body + pos, cap - pos, "\"}");
     return body;
 }
 
@@ -318,6 +327,43 @@ static void texts(void **state)
     bad(body, GW_PROB_TEXT_TOO_LONG, 422, "text");
     cfg.limits.max_segments = 10;
     free(body);
+}
+
+/* Over UDP the estimated MESSAGE must fit in 1300 bytes; over TCP any valid text goes. */
+static void udp_size(void **state)
+{
+    (void)state;
+    struct gw_msg_new m;
+    struct gw_problem p;
+    cfg.sip.transport = GW_TRANSPORT_UDP;
+    size_t max = gw_msgsize_udp_text_max(&cfg, "+4915112345678", "");
+    assert_true(max > 300 && max < 800);
+    char *body = text_body("a", max);
+    good(body, &m);
+    assert_int_equal(m.text_len, max);
+    free(body);
+
+    body = text_body("a", max + 1);
+    bad(body, GW_PROB_TOO_LARGE_FOR_UDP, 413, "text");
+    assert_int_equal(decode_n(body, strlen(body), &m, &p), EINVAL);
+    assert_non_null(strstr(p.detail, "transport = tcp"));
+    char want[32];
+    snprintf(want, sizeof(want), "at most %zu bytes", max);
+    assert_non_null(strstr(p.detail, want));
+    /* the other checks come first: an over-long text is text_too_long, not this */
+    char *longer = text_body("a", 1531);
+    bad(longer, GW_PROB_TEXT_TOO_LONG, 422, "text");
+    free(longer);
+
+    cfg.sip.transport = GW_TRANSPORT_TCP;
+    good(body, &m);
+    cfg.sip.transport = GW_TRANSPORT_TLS;
+    good(body, &m);
+    free(body);
+
+    /* a sender number makes From longer: fewer text bytes fit */
+    cfg.sip.transport = GW_TRANSPORT_UDP;
+    assert_true(gw_msgsize_udp_text_max(&cfg, "+4915112345678", SENDER) < max);
 }
 
 /* Row 34: validity bounds. */
@@ -559,6 +605,55 @@ static void encode_timeout_and_ok(void **state)
     free(v);
 }
 
+static void encode_summary_and_list(void **state)
+{
+    (void)state;
+    struct gw_msg_view *v = malloc(sizeof(*v));
+    assert_non_null(v);
+    make_view(v);
+    char *s = NULL;
+    size_t len = 0;
+    assert_int_equal(gw_json_summary(v, &s, &len), 0);
+    json_t *j = load(s, len);
+    assert_string_equal(str(j, "id"), v->id);
+    assert_string_equal(str(j, "text"), "hello");
+    assert_null(json_object_get(j, "events"));
+    assert_int_equal(json_object_size(j), 16); /* Message without events */
+    json_decref(j);
+
+    struct gw_json_list *l = NULL;
+    assert_int_equal(gw_json_list_new(&l), 0);
+    assert_int_equal(gw_json_list_add(l, v), 0);
+    v->status = GW_STATUS_CANCELLED;
+    v->inbound = true;
+    assert_int_equal(gw_json_list_add(l, v), 0);
+    assert_int_equal(gw_json_list_finish(l, "01JDQ7ZC0000000000000000AB", &s, &len), 0);
+    j = load(s, len);
+    assert_int_equal(json_object_size(j), 2);
+    json_t *items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 2);
+    assert_string_equal(str(json_array_get(items, 0), "status"), "queued");
+    assert_string_equal(str(json_array_get(items, 1), "status"), "cancelled");
+    assert_string_equal(str(json_array_get(items, 1), "direction"), "inbound");
+    assert_true(json_is_null(json_object_get(json_array_get(items, 1), "next_attempt_at")));
+    assert_null(json_object_get(json_array_get(items, 0), "events"));
+    assert_string_equal(str(j, "next_cursor"), "01JDQ7ZC0000000000000000AB");
+    json_decref(j);
+
+    /* the last page: next_cursor null; an empty page is an empty array */
+    assert_int_equal(gw_json_list_new(&l), 0);
+    assert_int_equal(gw_json_list_finish(l, "", &s, &len), 0);
+    j = load(s, len);
+    assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
+    assert_true(json_is_array(json_object_get(j, "items")));
+    assert_true(json_is_null(json_object_get(j, "next_cursor")));
+    json_decref(j);
+    assert_int_equal(gw_json_list_new(&l), 0);
+    gw_json_list_free(l);
+    gw_json_list_free(NULL);
+    free(v);
+}
+
 static void encode_registration_and_health(void **state)
 {
     (void)state;
@@ -595,6 +690,30 @@ static void encode_registration_and_health(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "store"), "queued")), 3);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "queue"), "capacity")),
                      4096);
+    json_t *d = json_object_get(j, "dispatch");
+    assert_int_equal(json_object_size(d), 3);
+    assert_true(json_is_false(json_object_get(d, "paused")));
+    assert_true(json_is_null(json_object_get(d, "reason")));
+    assert_true(json_is_null(json_object_get(d, "until")));
+    assert_int_equal(json_object_size(j), 5);
+    json_decref(j);
+
+    /* paused by the breaker: the reason and when the probe goes */
+    h.store.paused = true;
+    snprintf(h.store.pause_reason, sizeof(h.store.pause_reason), "the operator looks down");
+    h.store.paused_until_ms = 1764142250123;
+    assert_int_equal(gw_json_health(&h, &s, &len), 0);
+    j = load(s, len);
+    d = json_object_get(j, "dispatch");
+    assert_true(json_is_true(json_object_get(d, "paused")));
+    assert_string_equal(str(d, "reason"), "the operator looks down");
+    assert_string_equal(str(d, "until"), "2025-11-26T07:30:50.123Z");
+    json_decref(j);
+    /* paused by the registration: no end time */
+    h.store.paused_until_ms = 0;
+    assert_int_equal(gw_json_health(&h, &s, &len), 0);
+    j = load(s, len);
+    assert_true(json_is_null(json_object_get(json_object_get(j, "dispatch"), "until")));
     json_decref(j);
 }
 
@@ -614,6 +733,7 @@ int main(void)
         cmocka_unit_test_setup(invalid_numbers, setup),
         cmocka_unit_test_setup(senders, setup),
         cmocka_unit_test_setup(texts, setup),
+        cmocka_unit_test_setup(udp_size, setup),
         cmocka_unit_test_setup(validity, setup),
         cmocka_unit_test_setup(references, setup),
         cmocka_unit_test_setup(detail_is_scrubbed, setup),
@@ -621,6 +741,7 @@ int main(void)
         cmocka_unit_test(encode_accepted),
         cmocka_unit_test(encode_failed_message),
         cmocka_unit_test(encode_timeout_and_ok),
+        cmocka_unit_test(encode_summary_and_list),
         cmocka_unit_test(encode_registration_and_health),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /* Tests for the error side of the HTTP API: the one problem table (http/problem.c), the
- * problem+json body, the replies built from store results (http/handlers.c) and the route
- * table that decides 404 and 405 (http/routes.c). */
+ * problem+json body, the replies built from store results (http/handlers.c: submissions and
+ * cancellations) and the route table that decides 404 and 405 (http/routes.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -67,6 +67,10 @@ static void table_mapping(void **state)
         {GW_PROB_METHOD_NOT_ALLOWED, "method_not_allowed", 405},
         {GW_PROB_OVERLOADED, "overloaded", 503},
         {GW_PROB_STORE_UNAVAILABLE, "store_unavailable", 503},
+        {GW_PROB_INVALID_PARAMETER, "invalid_parameter", 422},
+        {GW_PROB_NOT_CANCELLABLE, "not_cancellable", 409},
+        {GW_PROB_TOO_LARGE_FOR_UDP, "too_large_for_udp", 413},
+        {GW_PROB_AMBIGUOUS_LENGTH, "ambiguous_length", 400},
         {GW_PROB_INTERNAL_ERROR, "internal_error", 500},
     };
     assert_int_equal(sizeof(want) / sizeof(want[0]), GW_PROB_COUNT);
@@ -221,6 +225,53 @@ static void stored_replies(void **state)
     free(v);
 }
 
+static void cancel_replies(void **state)
+{
+    (void)state;
+    struct gw_msg_view *v = calloc(1, sizeof(*v));
+    assert_non_null(v);
+    snprintf(v->id, sizeof(v->id), ID);
+    snprintf(v->to, sizeof(v->to), "+4915112345678");
+    snprintf(v->text, sizeof(v->text), "hi");
+    v->text_len = 2;
+    v->status = GW_STATUS_CANCELLED;
+    v->created_at_ms = 1;
+    snprintf(v->error_code, sizeof(v->error_code), "timeout"); /* a retry was pending */
+    struct gw_reply r;
+    memset(&r, 0, sizeof(r));
+
+    gw_handlers_cancelled(0, v, &r);
+    assert_int_equal(r.status, 200);
+    assert_false(r.problem);
+    json_t *j = load(r.body, r.len);
+    assert_string_equal(str(j, "id"), ID);
+    assert_string_equal(str(j, "status"), "cancelled");
+    assert_string_equal(str(j, "text"), "hi");
+    assert_true(json_is_null(json_object_get(j, "error"))); /* withdrawn, not an error */
+    assert_null(json_object_get(j, "events"));              /* a summary */
+    json_decref(j);
+
+    gw_handlers_cancelled(EALREADY, v, &r); /* a repeated DELETE answers the same */
+    assert_int_equal(r.status, 200);
+
+    v->status = GW_STATUS_SENDING;
+    gw_handlers_cancelled(EBUSY, v, &r);
+    assert_int_equal(r.status, 409);
+    assert_true(r.problem);
+    j = load(r.body, r.len);
+    assert_string_equal(str(j, "code"), "not_cancellable");
+    assert_non_null(strstr(str(j, "detail"), "sending"));
+    json_decref(j);
+
+    gw_handlers_cancelled(ENOENT, NULL, &r);
+    assert_int_equal(r.status, 404);
+    gw_handlers_cancelled(EIO, NULL, &r);
+    assert_int_equal(r.status, 503);
+    assert_true(r.retry_after > 0);
+    gw_reply_clear(&r);
+    free(v);
+}
+
 /* /health is 200 only when the registration is ready and the store healthy. */
 static void health_rule(void **state)
 {
@@ -249,6 +300,10 @@ static void health_rule(void **state)
     assert_string_equal(str(json_object_get(j, "registration"), "state"), "registered");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "queue"), "capacity")),
                      10);
+    json_t *dispatch = json_object_get(j, "dispatch");
+    assert_true(json_is_false(json_object_get(dispatch, "paused")));
+    assert_true(json_is_null(json_object_get(dispatch, "reason")));
+    assert_true(json_is_null(json_object_get(dispatch, "until")));
     json_decref(j);
     gw_handlers_health(&d, GW_ROUTE_HEALTH_READY, &r);
     assert_int_equal(r.status, 503);
@@ -278,13 +333,18 @@ static void route(const char *method, const char *url, enum gw_route want, bool 
 static void routes(void **state)
 {
     (void)state;
-    route("POST", "/messages", GW_ROUTE_MESSAGES, true, "POST");
-    route("GET", "/messages", GW_ROUTE_MESSAGES, false, "POST");
-    route("PUT", "/messages", GW_ROUTE_MESSAGES, false, "POST");
-    route("DELETE", "/messages", GW_ROUTE_MESSAGES, false, "POST");
-    route("GET", "/messages/" ID, GW_ROUTE_MESSAGE, true, "GET, HEAD");
-    route("HEAD", "/messages/" ID, GW_ROUTE_MESSAGE, true, "GET, HEAD");
-    route("POST", "/messages/" ID, GW_ROUTE_MESSAGE, false, "GET, HEAD");
+    route("POST", "/messages", GW_ROUTE_MESSAGES, true, "GET, HEAD, POST");
+    route("GET", "/messages", GW_ROUTE_LIST_MESSAGES, true, "GET, HEAD, POST");
+    route("HEAD", "/messages", GW_ROUTE_LIST_MESSAGES, true, "GET, HEAD, POST");
+    route("PUT", "/messages", GW_ROUTE_LIST_MESSAGES, false, "GET, HEAD, POST");
+    route("DELETE", "/messages", GW_ROUTE_LIST_MESSAGES, false, "GET, HEAD, POST");
+    route("GET", "/messages/" ID, GW_ROUTE_MESSAGE, true, "GET, HEAD, DELETE");
+    route("HEAD", "/messages/" ID, GW_ROUTE_MESSAGE, true, "GET, HEAD, DELETE");
+    route("DELETE", "/messages/" ID, GW_ROUTE_CANCEL, true, "GET, HEAD, DELETE");
+    route("POST", "/messages/" ID, GW_ROUTE_MESSAGE, false, "GET, HEAD, DELETE");
+    route("PATCH", "/messages/" ID, GW_ROUTE_MESSAGE, false, "GET, HEAD, DELETE");
+    route("delete", "/messages/" ID, GW_ROUTE_MESSAGE, false, "GET, HEAD, DELETE");
+    route("DELETE", "/health", GW_ROUTE_HEALTH, false, "GET, HEAD");
     route("GET", "/registrations", GW_ROUTE_REGISTRATIONS, true, "GET, HEAD");
     route("GET", "/health", GW_ROUTE_HEALTH, true, "GET, HEAD");
     route("GET", "/health/live", GW_ROUTE_HEALTH_LIVE, true, "GET, HEAD");
@@ -305,8 +365,15 @@ static void routes(void **state)
     struct gw_route_match m;
     gw_routes_match("GET", "/messages/" ID, &m);
     assert_string_equal(m.id, ID);
+    gw_routes_match("DELETE", "/messages/" ID, &m);
+    assert_string_equal(m.id, ID);
     assert_true(gw_routes_takes_body(GW_ROUTE_MESSAGES));
     assert_false(gw_routes_takes_body(GW_ROUTE_MESSAGE));
+    assert_false(gw_routes_takes_body(GW_ROUTE_CANCEL));
+    assert_false(gw_routes_takes_body(GW_ROUTE_LIST_MESSAGES));
+    assert_true(gw_routes_takes_query(GW_ROUTE_LIST_MESSAGES));
+    assert_false(gw_routes_takes_query(GW_ROUTE_MESSAGES));
+    assert_false(gw_routes_public(GW_ROUTE_CANCEL));
     assert_true(gw_routes_public(GW_ROUTE_HEALTH_LIVE));
     assert_false(gw_routes_public(GW_ROUTE_HEALTH));
     assert_false(gw_routes_public(GW_ROUTE_HEALTH_READY));
@@ -316,10 +383,15 @@ static void routes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(table_is_complete), cmocka_unit_test(table_mapping),
-        cmocka_unit_test(body_with_field),   cmocka_unit_test(body_without_field),
-        cmocka_unit_test(replies),           cmocka_unit_test(stored_replies),
-        cmocka_unit_test(health_rule),       cmocka_unit_test(routes),
+        cmocka_unit_test(table_is_complete),
+        cmocka_unit_test(table_mapping),
+        cmocka_unit_test(body_with_field),
+        cmocka_unit_test(body_without_field),
+        cmocka_unit_test(replies),
+        cmocka_unit_test(stored_replies),
+        cmocka_unit_test(cancel_replies),
+        cmocka_unit_test(health_rule),
+        cmocka_unit_test(routes),
     };
     gw_log_set_level(GW_LOG_LEVEL_ERR); /* the handlers log every answer */
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,10 +12,11 @@ static void transitions_table(void **state)
     (void)state;
     /* expected[from][to]: 1 = allowed */
     static const int expected[GW_STATUS_COUNT][GW_STATUS_COUNT] = {
-        /* to: Q  S  Sent D  U  F  E  R */
-        [GW_STATUS_QUEUED] = {0, 1, 0, 0, 0, 1, 1, 0},
-        [GW_STATUS_SENDING] = {1, 0, 1, 0, 0, 1, 1, 0},
-        [GW_STATUS_SENT] = {0, 0, 0, 1, 1, 0, 0, 0},
+        /* to: Q  S  Sent D  U  F  E  R  C */
+        [GW_STATUS_QUEUED] = {0, 1, 0, 0, 0, 1, 1, 0, 1},
+        [GW_STATUS_SENDING] = {1, 0, 1, 0, 0, 1, 1, 0, 0},
+        [GW_STATUS_SENT] = {0, 0, 0, 1, 1, 0, 0, 0, 0},
+        /* delivered, undelivered, failed, expired, received and cancelled go nowhere */
     };
     for (int from = 0; from < GW_STATUS_COUNT; from++) {
         for (int to = 0; to < GW_STATUS_COUNT; to++) {
@@ -31,8 +32,9 @@ static void transitions_table(void **state)
 static void names_round_trip(void **state)
 {
     (void)state;
-    static const char *const want[] = {"queued",      "sending", "sent",    "delivered",
-                                       "undelivered", "failed",  "expired", "received"};
+    static const char *const want[] = {"queued", "sending", "sent",     "delivered", "undelivered",
+                                       "failed", "expired", "received", "cancelled"};
+    assert_int_equal(sizeof(want) / sizeof(want[0]), GW_STATUS_COUNT);
     for (int i = 0; i < GW_STATUS_COUNT; i++) {
         enum gw_status s;
         assert_string_equal(gw_status_name((enum gw_status)i), want[i]);
@@ -55,6 +57,11 @@ static void final_states(void **state)
     assert_true(gw_status_is_final(GW_STATUS_EXPIRED));
     assert_true(gw_status_is_final(GW_STATUS_DELIVERED));
     assert_true(gw_status_is_final(GW_STATUS_RECEIVED));
+    assert_true(gw_status_is_final(GW_STATUS_CANCELLED));
+    assert_true(gw_status_is_final(GW_STATUS_UNDELIVERED));
+    /* a cancelled message never goes out again */
+    for (int to = 0; to < GW_STATUS_COUNT; to++)
+        assert_false(gw_status_can_move(GW_STATUS_CANCELLED, (enum gw_status)to));
 }
 
 int main(void)
