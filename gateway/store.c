@@ -216,19 +216,33 @@ static int enqueue(struct gw_store *s, struct submission *sub)
     return err;
 }
 
+/* A submission of kind carrying a copy of text, answered through fn(arg). */
+static struct submission *new_submission(enum sub_kind kind, const char *text, size_t text_len,
+                                         gw_store_submit_fn fn, void *arg)
+{
+    struct submission *sub = calloc(1, sizeof(*sub) + text_len + 1);
+    if (!sub)
+        return NULL;
+    sub->kind = kind;
+    memcpy(sub->text, text, text_len);
+    sub->m.text = sub->text;
+    sub->m.text_len = text_len;
+    sub->fn = fn;
+    sub->arg = arg;
+    return sub;
+}
+
 int gw_store_submit(struct gw_store *s, const struct gw_msg_new *m, gw_store_submit_fn fn,
                     void *arg)
 {
     if (!m->text || m->text_len == 0 || m->text_len > GW_TEXT_MAX || m->validity_s <= 0)
         return EINVAL;
-    struct submission *sub = calloc(1, sizeof(*sub) + m->text_len + 1);
+    struct submission *sub = new_submission(SUB_OUTBOUND, m->text, m->text_len, fn, arg);
     if (!sub)
         return ENOMEM;
+    const char *text = sub->m.text;
     sub->m = *m;
-    memcpy(sub->text, m->text, m->text_len);
-    sub->m.text = sub->text;
-    sub->fn = fn;
-    sub->arg = arg;
+    sub->m.text = text;
     int err = enqueue(s, sub);
     if (err)
         free(sub);
@@ -239,14 +253,10 @@ int gw_store_cancel(struct gw_store *s, const char *id, gw_store_submit_fn fn, v
 {
     if (!gw_id_valid(id))
         return EINVAL;
-    struct submission *sub = calloc(1, sizeof(*sub) + 1);
+    struct submission *sub = new_submission(SUB_CANCEL, "", 0, fn, arg);
     if (!sub)
         return ENOMEM;
-    sub->kind = SUB_CANCEL;
     snprintf(sub->id, sizeof(sub->id), "%s", id);
-    sub->m.text = sub->text;
-    sub->fn = fn;
-    sub->arg = arg;
     int err = enqueue(s, sub);
     if (err)
         free(sub);
@@ -297,20 +307,14 @@ int gw_store_add_inbound(struct gw_store *s, const char *from, const char *to, c
 {
     if (text_len > GW_TEXT_MAX)
         return EMSGSIZE;
-    struct submission *sub = calloc(1, sizeof(*sub) + text_len + 1);
+    struct waiter w = {.err = 0};
+    struct submission *sub = new_submission(SUB_INBOUND, text, text_len, wake_waiter, &w);
     if (!sub)
         return ENOMEM;
-    struct waiter w = {.err = 0};
     pthread_mutex_init(&w.lock, NULL);
     pthread_cond_init(&w.done_cond, NULL);
-    sub->kind = SUB_INBOUND;
     snprintf(sub->in_from, sizeof(sub->in_from), "%s", from);
     snprintf(sub->in_to, sizeof(sub->in_to), "%s", to);
-    memcpy(sub->text, text, text_len);
-    sub->m.text = sub->text;
-    sub->m.text_len = text_len;
-    sub->fn = wake_waiter;
-    sub->arg = &w;
     int err = enqueue(s, sub);
     if (err) {
         free(sub);

@@ -17,6 +17,16 @@
 
 #define VALIDITY_MIN 60
 
+/* The object o if every member was set (bad == 0), else NULL with o released. */
+static json_t *built(json_t *o, int bad)
+{
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 static const char *const known_fields[] = {"to", "text", "from", "validity", "reference"};
 
 /* ---- Content-Type ---- */
@@ -431,11 +441,7 @@ static json_t *reason_json(const struct gw_sip_answer *a)
     bad |= json_object_set_new(o, "cause", jint_opt(a->reason_cause));
     bad |= json_object_set_new(o, "text", jopt(a->reason_text));
     bad |= json_object_set_new(o, "name", name ? json_string(name) : json_null());
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return built(o, bad);
 }
 
 static json_t *warning_json(const struct gw_sip_answer *a)
@@ -448,11 +454,7 @@ static json_t *warning_json(const struct gw_sip_answer *a)
     int bad = 0;
     bad |= json_object_set_new(o, "code", json_integer(a->warning_code));
     bad |= json_object_set_new(o, "text", jopt(a->warning_text));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return built(o, bad);
 }
 
 /* The final SIP answer, or null when there was none (status 0: our own deadline). */
@@ -470,11 +472,7 @@ static json_t *sip_json(const struct gw_sip_answer *a)
     bad |= json_object_set_new(o, "reason", reason_json(a));
     bad |= json_object_set_new(o, "warning", warning_json(a));
     bad |= json_object_set_new(o, "retry_after", jint_opt(a->retry_after));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return built(o, bad);
 }
 
 /* error.sip: the status line and Warning of the answer that caused the error. */
@@ -489,11 +487,7 @@ static json_t *error_sip_json(const struct gw_sip_answer *a)
     bad |= json_object_set_new(o, "status", json_integer(a->status));
     bad |= json_object_set_new(o, "phrase", jstr(a->phrase));
     bad |= json_object_set_new(o, "warning", warning_json(a));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return built(o, bad);
 }
 
 static const char *no_answer_advice(enum gw_status s)
@@ -529,11 +523,7 @@ static json_t *error_json(const struct gw_msg_view *v)
                                json_string(classified ? oc.advice : no_answer_advice(v->status)));
     bad |= json_object_set_new(o, "sip", v->has_answer ? error_sip_json(&v->answer) : json_null());
     bad |= json_object_set_new(o, "reason", v->has_answer ? reason_json(&v->answer) : json_null());
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return built(o, bad);
 }
 
 static json_t *events_json(const struct gw_msg_event *ev, size_t nev)
@@ -604,11 +594,7 @@ static json_t *summary_json(const struct gw_msg_view *v)
     bad |= json_object_set_new(o, "attempts", json_integer(v->attempts));
     bad |= json_object_set_new(o, "sip", v->has_answer ? sip_json(&v->answer) : json_null());
     bad |= json_object_set_new(o, "error", error_json(v));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return built(o, bad);
 }
 
 int gw_json_message(const struct gw_msg_view *v, const struct gw_msg_event *ev, size_t nev,
@@ -702,11 +688,7 @@ static json_t *health_reg_json(const struct gw_reg_view *r)
     bad |= json_object_set_new(o, "failures", json_integer(r->failures));
     bad |= json_object_set_new(o, "expires_at", jtime(r->expires_at_ms));
     bad |= json_object_set_new(o, "detail", jopt(r->detail));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return built(o, bad);
 }
 
 static json_t *health_store_json(const struct gw_store_stats *s)
@@ -720,11 +702,7 @@ static json_t *health_store_json(const struct gw_store_stats *s)
     bad |= json_object_set_new(o, "sending", json_integer(s->sending));
     bad |= json_object_set_new(o, "backlog", json_integer(s->backlog));
     bad |= json_object_set_new(o, "last_error", jopt(s->last_error));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return built(o, bad);
 }
 
 static json_t *health_dispatch_json(const struct gw_store_stats *s)
@@ -736,11 +714,7 @@ static json_t *health_dispatch_json(const struct gw_store_stats *s)
     bad |= json_object_set_new(o, "paused", json_boolean(s->paused));
     bad |= json_object_set_new(o, "reason", jopt(s->paused ? s->pause_reason : ""));
     bad |= json_object_set_new(o, "until", jtime(s->paused ? s->paused_until_ms : 0));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return built(o, bad);
 }
 
 int gw_json_health(const struct gw_json_health *h, char **out, size_t *len)
