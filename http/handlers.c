@@ -174,10 +174,14 @@ void gw_handlers_health(const struct gw_http_deps *d, enum gw_route route, struc
     h.queue_depth = d->queue ? gw_queue_depth(d->queue) : 0;
     h.queue_capacity = d->cfg->limits.queue_depth;
     h.ok = gw_reg_state_ready(h.reg.state) && h.store.healthy;
-    if (route == GW_ROUTE_HEALTH)
+    if (route == GW_ROUTE_HEALTH) {
+        /* Monitoring must see an operator that stopped answering even while we are
+         * registered; readiness stays up because messages are still accepted and wait. */
+        h.ok = h.ok && !h.store.paused;
         err = gw_json_health(&h, &body, &len);
-    else
+    } else {
         err = gw_json_status(h.ok ? "ok" : "degraded", &body, &len);
+    }
     reply_body(r, h.ok ? 200 : 503, err, body, len);
 }
 

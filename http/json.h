@@ -71,7 +71,7 @@ int gw_json_registration(const struct gw_reg_view *r, char **out, size_t *len) G
 
 /* What GET /health reports. */
 struct gw_json_health {
-    bool ok; /* registration ready and store healthy */
+    bool ok; /* registration ready, store healthy (and, for /health, dispatch not paused) */
     struct gw_reg_view reg;
     struct gw_store_stats store; /* also the dispatch state (paused, pause_reason, until) */
     unsigned queue_depth;

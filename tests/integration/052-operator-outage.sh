@@ -59,6 +59,12 @@ outage()
     echo "# $kind: /health during the outage: $(curl -s -o /dev/null -w '%{http_code}' \
         "$BASE/health") $(curl -s "$BASE/health" | jq -c '{status, registration:
         .registration.state, dispatch}')"
+    if [ "$kind" = restarted ]; then
+        # a refusing operator trips the dispatch breaker: monitoring must see it
+        is "$kind: /health is 503 with dispatch paused while the operator refuses" \
+            "$(curl -s -o "$WORK/h.json" -w '%{http_code}' "$BASE/health") $(jq -r \
+                '"\(.status) \(.dispatch.paused)"' "$WORK/h.json")" "503 degraded true"
+    fi
     states "$ids" >"$WORK/$kind.during"
     is "$kind: after $OUTAGE s down every message is still queued or sending" \
         "$(awk '$2 != "queued" && $2 != "sending" { print $1, $2, $3 }' "$WORK/$kind.during" |
