@@ -167,6 +167,29 @@ static void on_failed(struct gw_sip_agent *ag, const struct gw_sip_answer *a)
     GW_LOG_WARN("registration: %s", detail);
 }
 
+/* Answers a 401/407 to REGISTER: Sofia for MD5 (it caches the credentials for refreshes),
+ * our own digest for SHA-256 and SHA-512-256, which Sofia cannot compute. */
+static int answer_challenge(struct gw_sip_agent *ag, int status, const sip_t *sip)
+{
+    struct gw_sip_reg *reg = &ag->reg;
+    struct gw_digest_challenge ch;
+    if (gw_sip_pick_challenge(status, sip, &ch) != 0 || ch.alg == GW_DIGEST_MD5 ||
+        ch.alg == GW_DIGEST_MD5_SESS)
+        return gw_sip_authenticate(ag, reg->nh, status, sip);
+    char authz[GW_DIGEST_ANSWER_MAX], exp[16];
+    int err =
+        gw_sip_own_authorization(ag, &ch, "REGISTER", ag->registrar, "", 0, authz, sizeof(authz));
+    if (err)
+        return err;
+    snprintf(exp, sizeof(exp), "%u", reg->asked);
+    GW_LOG_DEBUG("answering a %s REGISTER challenge ourselves", gw_digest_alg_name(ch.alg));
+    nua_register(reg->nh, NUTAG_REGISTRAR(ag->registrar), SIPTAG_EXPIRES_STR(exp),
+                 NUTAG_M_USERNAME(ag->cfg->sip.username),
+                 TAG_IF(status == 401, SIPTAG_AUTHORIZATION_STR(authz)),
+                 TAG_IF(status == 407, SIPTAG_PROXY_AUTHORIZATION_STR(authz)), TAG_END());
+    return 0;
+}
+
 void gw_sip_reg_event(struct gw_sip_agent *ag, nua_event_t event, int status, const char *phrase,
                       const sip_t *sip)
 {
@@ -174,10 +197,11 @@ void gw_sip_reg_event(struct gw_sip_agent *ag, nua_event_t event, int status, co
     if (status < 200)
         return;
     if ((status == 401 || status == 407) && reg->challenges == 0 &&
-        gw_sip_authenticate(ag, reg->nh, status, sip) == 0) {
+        answer_challenge(ag, status, sip) == 0) {
         reg->challenges++;
         return;
     }
+    reg->challenges = 0; /* the next refresh may be challenged again */
     gw_sip_copy_answer(status, phrase, sip, &reg->view.last);
     if (event == nua_r_unregister) {
         reg->unregistering = false;

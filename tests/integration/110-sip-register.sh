@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # REGISTER against sipp registrars: the 401 is answered (response= checked against the
 # password), the expiry the registrar grants (10 s, though we ask 3600) is what we keep and
-# refresh before it runs out; a 423 Interval Too Brief is answered with its Min-Expires; at
+# refresh before it runs out; a 423 Interval Too Brief is answered with its Min-Expires; a
+# SHA-256-only challenge is answered with our own digest; at
 # SIGTERM our own Contact is unregistered with Expires: 0, never "*".
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 30
 
 VERIFY=$BUILD/tools/digest_verify
 [ -x "$VERIFY" ] || bail "missing $VERIFY (make all)"
@@ -15,7 +16,7 @@ REG=$(peer_raw reg)
 reg_field() { curl -s "$BASE/registrations" | jq -r "$1"; }
 
 # 1. 401, then 200 granting 10 s; refreshes on the wire.
-sipp_peer reg "$REG_PORT" reg_registrar.xml -key granted 10 || bail "registrar did not start"
+sipp_peer reg "$REG_PORT" reg_registrar.xml -key granted 10 -key alg MD5 || bail "registrar did not start"
 SMSGW_SIP_PROXY=sip:127.0.0.1:$REG_PORT start_gateway
 check "registered (GET /health/ready is 200)" wait_ready 5
 is "GET /registrations: registered" "$(reg_field .state)" registered
@@ -69,4 +70,17 @@ is "423: the REGISTERs asked 10, 10 (after the 401), then 30" \
     10,10,30,30
 is "423: granted 30 s" "$(reg_field .granted_expires)" 30
 check "SIGTERM: clean exit" stop_gateway
+peer_stop floor
+
+# 4. A registrar that offers only SHA-256 (Sofia computes MD5 only): we answer it ourselves.
+REG=$(peer_raw sha)
+sipp_peer sha "$REG_PORT" reg_registrar.xml -key granted 3600 -key alg SHA-256 \
+    || bail "registrar did not start"
+SMSGW_SIP_PROXY=sip:127.0.0.1:$REG_PORT start_gateway
+check "SHA-256: registered" wait_ready 5
+check "SHA-256: the answer says algorithm=SHA-256" \
+    grep -aqE '^Authorization: Digest .*algorithm=SHA-256' "$REG"
+check "SHA-256: the response is valid for the password" \
+    bash -c "'$VERIFY' smsgw smsgw-secret REGISTER <'$REG' >/dev/null"
+check "SHA-256: SIGTERM: clean exit" stop_gateway
 done_testing

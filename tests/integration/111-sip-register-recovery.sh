@@ -28,7 +28,7 @@ wait_state()
 }
 
 # 1. The registrar exits, then comes back on the same port.
-sipp_peer reg1 "$REG_PORT" reg_registrar.xml -key granted 10 || bail "registrar did not start"
+sipp_peer reg1 "$REG_PORT" reg_registrar.xml -key granted 10 -key alg MD5 || bail "registrar did not start"
 SMSGW_SIP_PROXY=sip:127.0.0.1:$REG_PORT start_gateway
 check "registered" wait_ready 5
 peer_stop reg1
@@ -38,7 +38,7 @@ is "registrar gone: /health/ready is 503" "$(ready_code)" 503
 check "registrar gone: the detail names the failure and the retry" \
     grep -qE '^503 .*; retrying in [0-9.]+ s$' <<<"$(reg_field .detail)"
 check "registrar gone: a next attempt is scheduled" test "$(reg_field .next_attempt_at)" != null
-sipp_peer reg2 "$REG_PORT" reg_registrar.xml -key granted 10 || bail "registrar did not restart"
+sipp_peer reg2 "$REG_PORT" reg_registrar.xml -key granted 10 -key alg MD5 || bail "registrar did not restart"
 check "registrar back: registered again" wait_state registered 12
 is "registrar back: /health/ready is 200" "$(ready_code)" 200
 check "registrar back: the new registration went through 401 and 200" \
