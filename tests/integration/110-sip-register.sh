@@ -2,10 +2,11 @@
 # REGISTER against sipp registrars: the 401 is answered (response= checked against the
 # password), the expiry the registrar grants (10 s, though we ask 3600) is what we keep and
 # refresh before it runs out; a 423 Interval Too Brief is answered with its Min-Expires; a
-# SHA-256-only challenge is answered with our own digest; at
+# SHA-256-only challenge is answered with our own digest; a Service-Route becomes the Route of
+# our MESSAGEs; at
 # SIGTERM our own Contact is unregistered with Expires: 0, never "*".
 . "$(dirname "$0")/lib.sh"
-plan 30
+plan 33
 
 VERIFY=$BUILD/tools/digest_verify
 [ -x "$VERIFY" ] || bail "missing $VERIFY (make all)"
@@ -83,4 +84,19 @@ check "SHA-256: the answer says algorithm=SHA-256" \
 check "SHA-256: the response is valid for the password" \
     bash -c "'$VERIFY' smsgw smsgw-secret REGISTER <'$REG' >/dev/null"
 check "SHA-256: SIGTERM: clean exit" stop_gateway
+peer_stop sha
+
+# 5. IMS: the Service-Route of the 200 becomes the Route of our MESSAGEs (RFC 3608), behind
+#    the outbound proxy, which stays the next hop.
+SR_PORT=$(free_port "$WORK")
+REG=$(peer_raw sr)
+sipp_peer sr "$REG_PORT" reg_service_route.xml -key granted 3600 -key alg MD5 \
+    -key sroute "$SR_PORT" || bail "registrar did not start"
+SMSGW_SIP_TIMEOUT=2 SMSGW_SIP_PROXY=sip:127.0.0.1:$REG_PORT start_gateway
+check "Service-Route: registered" wait_ready 5
+post '{"to":"+15550100","text":"routed"}'
+check "Service-Route: the MESSAGE went to the outbound proxy" wait_count "$REG" MESSAGE 1 5
+is "Service-Route: it carries exactly the learned route" \
+    "$(awk '/^MESSAGE /{m=1} m && /^Route:/{print} m && /^\r?$/{exit}' "$REG" | tr -d '\r')" \
+    "Route: <sip:127.0.0.1:$SR_PORT;lr>"
 done_testing
