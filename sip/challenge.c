@@ -51,11 +51,11 @@ int gw_sip_pick_challenge(int status, const sip_t *sip, struct gw_digest_challen
 
 int gw_sip_own_authorization(struct gw_sip_agent *ag, const struct gw_digest_challenge *ch,
                              const char *method, const char *uri, const char *body, size_t body_len,
-                             char *out, size_t outlen)
+                             unsigned nc, char *out, size_t outlen)
 {
     const struct gw_config *cfg = ag->cfg;
     if (!cfg->sip.password[0])
         return ENOENT;
     struct gw_digest_creds cr = {.user = cfg->sip.auth_username, .password = cfg->sip.password};
-    return gw_digest_answer(ch, &cr, method, uri, body, body_len, NULL, 1, out, outlen);
+    return gw_digest_answer(ch, &cr, method, uri, body, body_len, NULL, nc, out, outlen);
 }

@@ -177,8 +177,8 @@ static int answer_challenge(struct gw_sip_agent *ag, int status, const sip_t *si
         ch.alg == GW_DIGEST_MD5_SESS)
         return gw_sip_authenticate(ag, reg->nh, status, sip);
     char authz[GW_DIGEST_ANSWER_MAX], exp[16];
-    int err =
-        gw_sip_own_authorization(ag, &ch, "REGISTER", ag->registrar, "", 0, authz, sizeof(authz));
+    int err = gw_sip_own_authorization(ag, &ch, "REGISTER", ag->registrar, "", 0, 1, authz,
+                                       sizeof(authz));
     if (err)
         return err;
     snprintf(exp, sizeof(exp), "%u", reg->asked);

@@ -94,6 +94,13 @@ static void send_request(struct gw_sip_agent *ag, struct gw_sip_send *snd, const
                          const char *authz)
 {
     int status = resp && resp->sip_status ? resp->sip_status->st_status : 0;
+    char pre[GW_DIGEST_ANSWER_MAX];
+    if (!authz && ag->preauth_status &&
+        gw_sip_own_authorization(ag, &ag->preauth, "MESSAGE", snd->ruri, snd->job->text,
+                                 snd->job->text_len, ++ag->preauth_nc, pre, sizeof(pre)) == 0) {
+        authz = pre;
+        status = ag->preauth_status;
+    }
     const sip_call_id_t *cid = authz && resp ? resp->sip_call_id : NULL;
     char cseq[32] = "";
     if (authz && resp && resp->sip_cseq)
@@ -121,8 +128,11 @@ static bool answer_challenge(struct gw_sip_agent *ag, struct gw_sip_send *snd, i
     if (again && (!ch.stale || snd->stale_answered))
         return false;
     if (gw_sip_own_authorization(ag, &ch, "MESSAGE", snd->ruri, snd->job->text, snd->job->text_len,
-                                 authz, sizeof(authz)) != 0)
+                                 1, authz, sizeof(authz)) != 0)
         return false;
+    ag->preauth = ch;
+    ag->preauth_status = status;
+    ag->preauth_nc = 1;
     GW_LOG_DEBUG("id=%s answering a %s%s challenge", snd->job->id, again ? "stale " : "",
                  gw_digest_alg_name(ch.alg));
     snd->stale_answered = again;
@@ -224,6 +234,8 @@ void gw_sip_send_event(struct gw_sip_agent *ag, struct gw_sip_send *snd, nua_eve
         return;
     if ((status == 401 || status == 407) && answer_challenge(ag, snd, status, sip))
         return;
+    if (status == 401 || status == 407)
+        ag->preauth_status = 0; /* credentials refused: the next MESSAGE starts afresh */
     struct gw_sip_answer a;
     gw_sip_copy_answer(status, phrase, sip, &a);
     if (hold(ag, snd, &a))

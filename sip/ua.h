@@ -91,6 +91,11 @@ struct gw_sip_agent {
     char proxy[GW_CFG_STR];    /* the proxy URI with its host resolved to an address */
     char registrar[GW_CFG_STR];
     char identity_headers[GW_CFG_STR * 2 + 64]; /* P-Asserted/P-Preferred-Identity, or "" */
+    /* The operator's last MESSAGE challenge: new MESSAGEs carry credentials for it at once
+     * (nc counting up), which spares a 407 round trip per message while the nonce lives. */
+    struct gw_digest_challenge preauth;
+    int preauth_status; /* 401 or 407; 0 = none cached */
+    unsigned preauth_nc;
     unsigned inflight;
     struct gw_sip_send *sends; /* list of MESSAGEs in flight */
     struct gw_sip_reg reg;
@@ -113,7 +118,7 @@ int gw_sip_authenticate(struct gw_sip_agent *ag, nua_handle_t *nh, int status, c
 int gw_sip_pick_challenge(int status, const sip_t *sip, struct gw_digest_challenge *out);
 int gw_sip_own_authorization(struct gw_sip_agent *ag, const struct gw_digest_challenge *ch,
                              const char *method, const char *uri, const char *body, size_t body_len,
-                             char *out, size_t outlen);
+                             unsigned nc, char *out, size_t outlen);
 
 /* send.c */
 void gw_sip_send_start(struct gw_sip_agent *ag, struct gw_job *job);

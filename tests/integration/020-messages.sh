@@ -3,7 +3,7 @@
 # a POST /messages goes out as a MESSAGE whose Request-URI is the recipient (407 answered),
 # the handset receives it intact and the message ends "sent" with the operator's answer.
 . "$(dirname "$0")/lib.sh"
-plan 22
+plan 24
 
 start_operator
 start_gateway
@@ -38,6 +38,13 @@ check "the body arrived intact" test -n "$line"
 check "Request-URI was the recipient (P-Called-Party-ID kept by the operator)" \
     grep -qF 'called=<sip:+15550100@operator.test;user=phone>' <<<"$line"
 check "From is our identity" grep -qF 'from=<sip:smsgw@operator.test>' <<<"$line"
+
+# The operator's nonce lives on: the next MESSAGE carries credentials at once (nc=2) and is
+# not challenged again, which spares a round trip per SMS.
+post '{"to":"+15550100","text":"second"}'
+check "a second message is sent" wait_status "$(printf '%s' "$BODY" | jq -r .id)" sent 10
+is "only the first MESSAGE was challenged" \
+    "$(grep -c 'op: MESSAGE from <sip:smsgw@operator.test>: no credentials, challenging' "$KLOG")" 1
 
 post '{"to":"+15550199","text":"anyone there?"}'
 id2=$(printf '%s' "$BODY" | jq -r .id)

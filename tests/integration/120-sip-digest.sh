@@ -33,10 +33,12 @@ call_ids()
 }
 
 # algs FILE: the algorithm= of every Proxy-Authorization sent, comma-separated.
+# algs RAW: the algorithms of our answers to challenges, i.e. of every MESSAGE after the first
+# (the first may carry credentials cached from an earlier challenge, sent before any 407).
 algs()
 {
-    grep -a '^Proxy-Authorization:' "$1" | sed -n 's/.*algorithm=\([A-Za-z0-9-]*\).*/\1/p' \
-        | paste -sd, -
+    awk '/^MESSAGE /{n++} n > 1 && /^Proxy-Authorization:/{print}' "$1" \
+        | sed -n 's/.*algorithm=\([A-Za-z0-9-]*\).*/\1/p' | paste -sd, -
 }
 
 SMSGW_SIP_PROXY=sip:127.0.0.1:$PEER_PORT SMSGW_SIP_REGISTER=no SMSGW_SIP_TIMEOUT=8 start_gateway
