@@ -16,6 +16,7 @@
 
 #include <openssl/x509.h>
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/nta_tag.h>
 #include <sofia-sip/tport_tag.h>
 
 #include "gateway/clock.h"
@@ -25,6 +26,10 @@
 
 #define STOP_GRACE_MS 5000 /* in-flight MESSAGEs get this long to finish at shutdown */
 #define UDP_BUFFER    (4 << 20)
+/* How long a finished UDP client transaction lingers to absorb retransmitted answers (T4,
+ * Timer K; 5 s by default). About 10 KB each: at 1,000 SMS/s the default keeps 50 MB alive
+ * for nothing, since the operator's answer retransmissions arrive within a second. */
+#define TIMER_K_MS 1000
 
 extern su_log_t nua_log[], nta_log[], tport_log[];
 
@@ -253,16 +258,17 @@ static int create_stack(struct gw_sip_agent *ag)
     }
     snprintf(ua, sizeof(ua), "smsgw/%s", GW_VERSION);
     set_identity_headers(ag);
-    ag->nua = nua_create(ag->root, on_event, ag, NUTAG_URL(url), SIPTAG_FROM_STR(ag->identity),
-                         NUTAG_PROXY(ag->proxy), NUTAG_USER_AGENT(ua),
-                         NUTAG_OUTBOUND("no-validate no-options-keepalive no-natify"),
-                         NUTAG_KEEPALIVE(0), NUTAG_ENABLEMESSAGE(1), NUTAG_APPL_METHOD("MESSAGE"),
-                         NUTAG_MEDIA_ENABLE(0), NUTAG_ENABLEINVITE(0), NUTAG_RETRY_COUNT(1),
-                         TPTAG_UDP_RMEM(UDP_BUFFER), TPTAG_UDP_WMEM(UDP_BUFFER),
-                         TAG_IF(tls_trust_dir[0], TPTAG_CERTIFICATE(tls_trust_dir)),
-                         TAG_IF(cfg->sip.transport == GW_TRANSPORT_TLS && cfg->sip.tls_verify,
-                                TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT)),
-                         TAG_END());
+    ag->nua =
+        nua_create(ag->root, on_event, ag, NUTAG_URL(url), SIPTAG_FROM_STR(ag->identity),
+                   NUTAG_PROXY(ag->proxy), NUTAG_USER_AGENT(ua),
+                   NUTAG_OUTBOUND("no-validate no-options-keepalive no-natify"), NUTAG_KEEPALIVE(0),
+                   NUTAG_ENABLEMESSAGE(1), NUTAG_APPL_METHOD("MESSAGE"), NUTAG_MEDIA_ENABLE(0),
+                   NUTAG_ENABLEINVITE(0), NUTAG_RETRY_COUNT(1), TPTAG_UDP_RMEM(UDP_BUFFER),
+                   TPTAG_UDP_WMEM(UDP_BUFFER), NTATAG_SIP_T4(TIMER_K_MS),
+                   TAG_IF(tls_trust_dir[0], TPTAG_CERTIFICATE(tls_trust_dir)),
+                   TAG_IF(cfg->sip.transport == GW_TRANSPORT_TLS && cfg->sip.tls_verify,
+                          TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT)),
+                   TAG_END());
     remove_trust_dir(tls_trust_dir);
     if (!ag->nua) {
         GW_LOG_ERR("cannot bind SIP to %s (address in use?)", url);
