@@ -5,7 +5,7 @@
 # SHA-256 + MD5 challenge are answered with SHA-256 and the response= checks out against the
 # password, and a password with ':' in it works with Kamailio's MD5.
 . "$(dirname "$0")/lib.sh"
-plan 39
+plan 42
 
 VERIFY=$BUILD/tools/digest_verify
 [ -x "$VERIFY" ] || bail "missing $VERIFY (make all)"
@@ -41,7 +41,8 @@ algs()
         | sed -n 's/.*algorithm=\([A-Za-z0-9-]*\).*/\1/p' | paste -sd, -
 }
 
-SMSGW_SIP_PROXY=sip:127.0.0.1:$PEER_PORT SMSGW_SIP_REGISTER=no SMSGW_SIP_TIMEOUT=8 start_gateway
+SMSGW_SIP_PROXY=sip:127.0.0.1:$PEER_PORT SMSGW_SIP_REGISTER=no SMSGW_SIP_TIMEOUT=8 \
+    SMSGW_SIP_P_ASSERTED_IDENTITY=sip:+15550123@operator.test start_gateway
 
 # 1. MD5 with a stale nonce: Sofia re-answers the stale=true challenge.
 send_to md5-stale uas_407_stale.xml MD5
@@ -52,6 +53,12 @@ is "MD5 stale: three MESSAGEs (first, answer, answer to the stale nonce)" \
 check "MD5 stale: the answer to the new nonce is there" grep -aq 'nonce="n2' "$RAW"
 is "MD5 stale: one Call-ID for the three" "$(call_ids "$RAW")" 1
 check "MD5 stale: every response= matches the password" verify "$PASS" "$RAW"
+# RFC 3428 pager mode: no Contact; the configured identity header on every MESSAGE.
+is "no MESSAGE carries a Contact" "$(awk '/^MESSAGE /{m=1} /^\r?$/{m=0} m && /^Contact:/' "$RAW")" ""
+is "every MESSAGE carries the configured P-Asserted-Identity" \
+    "$(grep -ac '^P-Asserted-Identity: <sip:+15550123@operator.test>' "$RAW")" 3
+check "the first MESSAGE's Request-URI is the recipient" \
+    grep -aq '^MESSAGE sip:+15550100@operator.test;user=phone SIP/2.0' "$RAW"
 peer_stop md5-stale
 
 # 2. SHA-256 with a stale nonce: our own digest answers it once more.
