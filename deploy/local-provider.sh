@@ -23,9 +23,9 @@
 #   SMSGW_OP_GW_PASSWORD [smsgw-secret], SMSGW_OP_HANDSET_USER [+15550100],
 #   SMSGW_OP_HANDSET_PASSWORD [handset-secret]
 # and, less often: SMSGW_OP_FR_TIMER (ms before a relayed MESSAGE gets 408) [8000],
-# SMSGW_OP_DEBUG (Kamailio log level) [2], SMSGW_OP_REG_BEFORE_AUTH=1 (unregistered senders get
-# 403 cause 55 before any 407), SMSGW_OP_HANDSET_EXPIRES (REGISTER Expires) [3600],
-# SMSGW_OP_HANDSET_REPLY (the handset's answer to MESSAGE) [200 OK].
+# SMSGW_OP_DEBUG (Kamailio log level) [2], SMSGW_OP_SHM_MB (Kamailio shared memory, MB) [64],
+# SMSGW_OP_REG_BEFORE_AUTH=1 (unregistered senders get 403 cause 55 before any 407),
+# SMSGW_OP_HANDSET_EXPIRES (REGISTER Expires) [3600], SMSGW_OP_HANDSET_REPLY (the handset's answer to MESSAGE) [200 OK].
 # They become Kamailio -A defines; values must not contain '"', '\' or line breaks.
 #
 # Files in WORKDIR: kamailio.log, kamailio.cmd (the command line), pids/*.pid (one PID per
@@ -319,7 +319,7 @@ provider_start()
 OP_SERVER_HEADER=\"Server: smsgw-local-operator $token\""
     local -a args=("$bin" -DD -E -f "$LP_DEPLOY_DIR/kamailio/kamailio.cfg"
         -l "udp:127.0.0.1:$port" -l "tcp:127.0.0.1:$port"
-        -w "$wd" -Y "$wd/run" -P "$wd/run/kamailio.pid" -m 64 -M 8 -n 2)
+        -w "$wd" -Y "$wd/run" -P "$wd/run/kamailio.pid" -m "$(lp_setting SMSGW_OP_SHM_MB 64)" -M 8 -n 2)
     while IFS= read -r i; do
         args+=(-A "$i")
     done <<<"$defines"
@@ -394,7 +394,7 @@ uas_start()
     # sipp reads the status code when it loads the scenario, so another reply needs a copy.
     sed "s|^\( *\)SIP/2.0 200 OK\$|\1SIP/2.0 $reply|" "$LP_DEPLOY_DIR/handset/uas.xml" \
         >"$dir/uas.xml" || return 1
-    (cd "$dir" && exec "$bin" -sf "$dir/uas.xml" -i 127.0.0.1 -p "$port" \
+    (cd "$dir" && exec "$bin" -sf "$dir/uas.xml" -i 127.0.0.1 -p "$port" -buff_size 4194304 \
         -t u1 -m 2000000000 -nostdin -trace_msg -message_file "$dir/messages.raw" \
         -trace_logs -log_file "$dir/received.log" </dev/null >/dev/null 2>"$dir/uas.err") &
     pid=$!
