@@ -325,7 +325,10 @@ OP_SERVER_HEADER=\"Server: smsgw-local-operator $token\""
     done <<<"$defines"
     printf '%q ' "${args[@]}" >"$wd/kamailio.cmd"
     echo >>"$wd/kamailio.cmd"
-    "${args[@]}" </dev/null >"$wd/kamailio.log" 2>&1 &
+    # Its own session: a Ctrl-C in the terminal must not stop the operator before smsgw has
+    # un-REGISTERed; provider_stop_all stops it by PID afterwards. (setsid execs in place, so
+    # $! is Kamailio's PID.)
+    setsid "${args[@]}" </dev/null >"$wd/kamailio.log" 2>&1 &
     pid=$!
     provider_track_pid "$wd" kamailio "$pid"
     i=$((SECONDS + 10))
