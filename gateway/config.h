@@ -65,7 +65,7 @@ struct gw_config {
     struct {
         size_t max_body;       /* "max_body_bytes", default 16384, 256..1048576 */
         unsigned max_segments; /* "max_text_segments", default 10, 1..50 */
-        unsigned queue_depth;  /* "queue_depth", default 4096, 1..1000000 */
+        unsigned queue_depth;  /* "queue_depth": commit backlog and SIP queue, 4096, 1..1000000 */
         unsigned max_inflight; /* "max_inflight", MESSAGEs in flight, default 256, 1..100000 */
         unsigned send_rate;    /* "send_rate", MESSAGEs per second to the operator, 0 = no limit */
         unsigned validity_default; /* seconds, default 86400, 60..validity_max */

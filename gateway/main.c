@@ -127,6 +127,7 @@ static int run(const struct gw_config *cfg)
         /* a replay must find its key for as long as the message itself may still go out */
         .idem_keep_s = cfg->limits.validity_max > 86400 ? cfg->limits.validity_max : 86400,
         .send_rate = cfg->limits.send_rate,
+        .max_backlog = cfg->limits.queue_depth,
     };
 
     if (gw_store_open(&store, cfg->store.path, &sopt) != 0 ||
