@@ -789,8 +789,7 @@ static void point_at(struct loader *ld, size_t i, size_t alt)
     ld->line = ld->from[i].line;
 }
 
-/* The same rule as the HTTP server applies before serving without API keys. */
-static bool is_loopback(const char *host)
+bool gw_config_host_is_loopback(const char *host)
 {
     struct in_addr a4;
     struct in6_addr a6;
@@ -831,7 +830,7 @@ static int finish(struct loader *ld)
                rc == EMSGSIZE ? "is too long once expanded" : "does not give a valid URI");
         return EINVAL;
     }
-    if (c->api.nkeys == 0 && !is_loopback(c->http.host)) {
+    if (c->api.nkeys == 0 && !gw_config_host_is_loopback(c->http.host)) {
         point_at(ld, find_key("http", "listen"), find_key("api", "keys"));
         report(ld, "[http] listen: %s is not a loopback address, so [api] keys must be set",
                c->http.host);

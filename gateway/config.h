@@ -94,4 +94,9 @@ int gw_config_load(struct gw_config *cfg, const char *path, char *const *envp, c
  * Returns 0 or EMSGSIZE. */
 int gw_config_identity(const struct gw_config *cfg, char *out, size_t outlen) GW_MUST_CHECK;
 
+/* True when host (as in [http] listen) can only be reached from this machine: "localhost",
+ * 127.0.0.0/8, ::1 or ::ffff:127.x.y.z. An empty host (every address) is not. Used by the
+ * loader and the HTTP server: without API keys the API is served on such a host only. */
+bool gw_config_host_is_loopback(const char *host);
+
 #endif

@@ -1,8 +1,7 @@
-/* API key check (OpenSSL SHA-256 and CRYPTO_memcmp) and the loopback rule for keyless
- * servers. A caller learns only yes or no: every failure looks the same. */
+/* API key check (OpenSSL SHA-256 and CRYPTO_memcmp). A caller learns only yes or no: every
+ * failure looks the same. */
 #include "http/auth.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
@@ -94,21 +93,6 @@ bool gw_auth_check(const struct gw_config *cfg, const char *authorization)
     OPENSSL_cleanse(md, sizeof(md));
     OPENSSL_cleanse(hex, sizeof(hex));
     return match != 0;
-}
-
-bool gw_auth_loopback(const char *host)
-{
-    if (strcasecmp(host, "localhost") == 0)
-        return true;
-    struct in_addr a4;
-    if (inet_pton(AF_INET, host, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET6, host, &a6) != 1)
-        return false;
-    if (IN6_IS_ADDR_LOOPBACK(&a6))
-        return true;
-    return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
 }
 
 int gw_auth_new_key(char key[GW_AUTH_NEW_KEY_LEN], char hash[65])

@@ -1,5 +1,5 @@
-/* API keys: "Authorization: Bearer <key>" checked against the SHA-256 hashes in [api] keys,
- * in constant time, plus the rule that an API without keys is served on loopback only. Keys
+/* API keys: "Authorization: Bearer <key>" checked against the SHA-256 hashes in [api] keys
+ * in constant time (the loopback rule for keyless APIs is gw_config_host_is_loopback). Keys
  * are never logged or copied. */
 #ifndef GW_HTTP_AUTH_H
 #define GW_HTTP_AUTH_H
@@ -19,10 +19,6 @@ bool gw_auth_required(const struct gw_config *cfg);
  * Every configured hash is compared, each with CRYPTO_memcmp, so the time does not depend on
  * which key matched. Also true when no keys are configured. Any thread; borrows both. */
 bool gw_auth_check(const struct gw_config *cfg, const char *authorization);
-
-/* True when host (as in [http] listen) can only be reached from this machine: "localhost",
- * 127.0.0.0/8, ::1 or ::ffff:127.x.y.z. An empty host (every address) is not. */
-bool gw_auth_loopback(const char *host);
 
 /* Writes SHA-256 of len bytes at data into out. Any thread. Returns 0 or EIO. */
 int gw_auth_sha256(const void *data, size_t len, unsigned char out[32]) GW_MUST_CHECK;

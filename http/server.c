@@ -616,7 +616,7 @@ static int check_exposure(const struct gw_config *cfg)
 {
     if (gw_auth_required(cfg))
         return 0;
-    if (!gw_auth_loopback(cfg->http.host)) {
+    if (!gw_config_host_is_loopback(cfg->http.host)) {
         GW_LOG_ERR("refusing to serve the API on %s without API keys: set [api] keys, or "
                    "listen on 127.0.0.1 or ::1",
                    cfg->http.listen);

@@ -742,6 +742,24 @@ static void test_deploy_example_loads(void **state)
     assert_string_equal(c.sip.password, "from-env");
 }
 
+static void test_loopback_hosts(void **state)
+{
+    (void)state;
+    assert_true(gw_config_host_is_loopback("127.0.0.1"));
+    assert_true(gw_config_host_is_loopback("127.8.9.10"));
+    assert_true(gw_config_host_is_loopback("::1"));
+    assert_true(gw_config_host_is_loopback("localhost"));
+    assert_true(gw_config_host_is_loopback("::ffff:127.0.0.1"));
+    assert_false(gw_config_host_is_loopback(""));
+    assert_false(gw_config_host_is_loopback("0.0.0.0"));
+    assert_false(gw_config_host_is_loopback("::"));
+    assert_false(gw_config_host_is_loopback("10.0.0.1"));
+    assert_false(gw_config_host_is_loopback("128.0.0.1"));
+    assert_false(gw_config_host_is_loopback("::ffff:10.0.0.1"));
+    assert_false(gw_config_host_is_loopback("example.com"));
+    assert_false(gw_config_host_is_loopback("localhost.example.com"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -751,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_full_file),
         cmocka_unit_test(test_bool_spellings),
         cmocka_unit_test(test_bad_values_name_file_and_line),
+        cmocka_unit_test(test_loopback_hosts),
         cmocka_unit_test(test_too_many_list_entries),
         cmocka_unit_test(test_list_continuation_lines),
         cmocka_unit_test(test_control_characters_refused),
