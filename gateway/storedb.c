@@ -181,6 +181,13 @@ static int run(struct gw_storedb *db, sqlite3_stmt *st)
     return 0;
 }
 
+/* Steps a query that returns at most one row: 0 on a row, ENOENT on none, EIO on error. */
+static int step_one(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? ENOENT : EIO;
+}
+
 static void copy_col(sqlite3_stmt *st, int col, char *out, size_t outlen)
 {
     const unsigned char *v = sqlite3_column_text(st, col);
@@ -318,8 +325,7 @@ int gw_storedb_idem_find(struct gw_storedb *db, const char *key, unsigned char f
     if (!st)
         return EIO;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    int err = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? ENOENT : EIO;
+    int err = step_one(st);
     if (err == 0) {
         const void *fp = sqlite3_column_blob(st, 0);
         if (fp && sqlite3_column_bytes(st, 0) == 32)
@@ -500,8 +506,7 @@ int gw_storedb_lookup_sending(struct gw_storedb *db, const char *id, unsigned at
         return EIO;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, (int)attempt);
-    int rc = sqlite3_step(st);
-    int err = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? ENOENT : EIO;
+    int err = step_one(st);
     if (err == 0) {
         *seq = sqlite3_column_int64(st, 0);
         *expires_at_ms = sqlite3_column_int64(st, 1);
@@ -598,8 +603,7 @@ int gw_storedb_get(struct gw_storedb *db, const char *id, struct gw_msg_view *ou
     if (!st)
         return EIO;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    int err = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? ENOENT : EIO;
+    int err = step_one(st);
     if (err == 0)
         read_view(st, out);
     sqlite3_reset(st);
